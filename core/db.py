@@ -1,0 +1,249 @@
+"""Database engines and the tenant transaction (CORE-4).
+
+Every read or write of a tenant-owned table happens inside :func:`tenant_tx`, which
+
+* opens one transaction (piccolo keeps it in a context variable, so every query in the block
+  uses it),
+* on PostgreSQL sets ``app.tenant_id`` for that transaction only (``set_config(…, true)``), which
+  the row-level security policies read, and
+* sets :data:`current_tenant`, which :class:`TenantScoped` tables use to add
+  ``tenant_id = …`` to every query and to refuse queries made outside a tenant transaction.
+
+So isolation holds twice over on PostgreSQL: a service that forgot the filter still gets the
+filter, and raw SQL that bypasses the service still meets RLS, because the app connects as a role
+that owns nothing and cannot bypass RLS.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+from piccolo.columns import UUID as UUIDColumn
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.query import Objects, Select
+from piccolo.query.methods.count import Count
+from piccolo.query.methods.delete import Delete
+from piccolo.query.methods.exists import Exists
+from piccolo.query.methods.insert import Insert
+from piccolo.query.methods.raw import Raw
+from piccolo.query.methods.update import Update
+from piccolo.querystring import QueryString
+from piccolo.table import Table
+
+from core.config import Settings
+from core.errors import UnscopedQuery
+
+__all__ = [
+    "Database",
+    "TenantScoped",
+    "current_tenant",
+    "fetch",
+    "execute",
+    "platform_tx",
+    "tenant_tx",
+]
+
+current_tenant: contextvars.ContextVar[UUID | None] = contextvars.ContextVar(
+    "mendian_current_tenant", default=None
+)
+_platform_scope: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "mendian_platform_scope", default=False
+)
+
+
+def _require_tenant(table: type[Table]) -> UUID:
+    tenant = current_tenant.get()
+    if tenant is None:
+        raise UnscopedQuery(
+            f"{table._meta.tablename} is tenant-owned: query it inside tenant_tx(tenant_id)"
+        )
+    return tenant
+
+
+class TenantScoped:
+    """Mixin for tenant-owned tables: a ``tenant_id`` column and queries scoped to the tenant.
+
+    Queries built from these classmethods carry ``tenant_id = <current tenant>`` and inserted
+    rows get the current tenant; outside :func:`tenant_tx` they raise :class:`UnscopedQuery`.
+    """
+
+    tenant_id = UUIDColumn(null=False, default=None, index=False)
+
+    @classmethod
+    def select(cls, *columns: Any, exclude_secrets: bool = False) -> Select:
+        table: Any = cls
+        tenant = _require_tenant(table)
+        return Table.select.__func__(table, *columns, exclude_secrets=exclude_secrets).where(  # type: ignore[attr-defined]
+            table.tenant_id == tenant
+        )
+
+    @classmethod
+    def objects(cls, *prefetch: Any) -> Objects:
+        table: Any = cls
+        tenant = _require_tenant(table)
+        return Table.objects.__func__(table, *prefetch).where(table.tenant_id == tenant)  # type: ignore[attr-defined]
+
+    @classmethod
+    def count(cls, column: Any = None, distinct: Any = None) -> Count:
+        table: Any = cls
+        tenant = _require_tenant(table)
+        return Table.count.__func__(table, column, distinct).where(table.tenant_id == tenant)  # type: ignore[attr-defined]
+
+    @classmethod
+    def exists(cls) -> Exists:
+        table: Any = cls
+        tenant = _require_tenant(table)
+        return Table.exists.__func__(table).where(table.tenant_id == tenant)  # type: ignore[attr-defined]
+
+    @classmethod
+    def update(
+        cls,
+        values: dict[Any, Any] | None = None,
+        force: bool = False,
+        use_auto_update: bool = True,
+        **kwargs: Any,
+    ) -> Update:
+        table: Any = cls
+        tenant = _require_tenant(table)
+        query = Table.update.__func__(  # type: ignore[attr-defined]
+            table, values, force=force, use_auto_update=use_auto_update, **kwargs
+        )
+        return query.where(table.tenant_id == tenant)  # type: ignore[no-any-return]
+
+    @classmethod
+    def delete(cls, force: bool = False) -> Delete:
+        table: Any = cls
+        tenant = _require_tenant(table)
+        return Table.delete.__func__(table, force=force).where(table.tenant_id == tenant)  # type: ignore[attr-defined]
+
+    @classmethod
+    def insert(cls, *rows: Any) -> Insert:
+        table: Any = cls
+        tenant = _require_tenant(table)
+        for row in rows:
+            if row.tenant_id is None:
+                row.tenant_id = tenant
+            elif row.tenant_id != tenant:
+                raise UnscopedQuery(f"row for another tenant inserted into {table._meta.tablename}")
+        return Table.insert.__func__(table, *rows)  # type: ignore[attr-defined,no-any-return]
+
+    @classmethod
+    def raw(cls, sql: str, *args: Any) -> Raw:
+        table: Any = cls
+        _require_tenant(table)
+        return Table.raw.__func__(table, sql, *args)  # type: ignore[attr-defined,no-any-return]
+
+
+class Database:
+    """The engines of one deployment: the app's (RLS-bound role) and the owner's (migrations)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.dialect = settings.database.dialect
+        if self.dialect == "sqlite":
+            # WAL + a busy timeout: readers never block the writer; writers queue instead of
+            # failing with "database is locked".
+            self.engine: Engine = SQLiteEngine(path=settings.database.path, timeout=30)
+            self.owner_engine: Engine = self.engine
+        else:
+            url = settings.database
+            self.owner_engine = PostgresEngine(config=url.asyncpg_config())
+            self.engine = PostgresEngine(
+                config=url.asyncpg_config(
+                    user=settings.app_role, password=settings.app_role_password
+                )
+            )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgres"
+
+    async def start(self) -> None:
+        if isinstance(self.engine, PostgresEngine):
+            await self.engine.start_connection_pool(
+                min_size=1, max_size=self.settings.db_pool_size
+            )
+
+    async def stop(self) -> None:
+        if isinstance(self.engine, PostgresEngine):
+            await self.engine.close_connection_pool()
+
+    def bind(self, tables: Iterable[type[Table]]) -> None:
+        """Point the given tables at the app engine (the role without BYPASSRLS)."""
+        for table in tables:
+            table._meta.db = self.engine
+
+
+_database: Database | None = None
+
+
+def set_database(db: Database | None) -> None:
+    global _database
+    _database = db
+
+
+def get_database() -> Database:
+    if _database is None:
+        raise RuntimeError("no database configured: call core.bootstrap.open_database() first")
+    return _database
+
+
+@asynccontextmanager
+async def tenant_tx(tenant_id: UUID, *, write: bool = True) -> AsyncIterator[None]:
+    """One transaction scoped to ``tenant_id``; nested calls for the same tenant join it."""
+    db = get_database()
+    active = current_tenant.get()
+    if active is not None:
+        if active != tenant_id:
+            raise UnscopedQuery("a tenant transaction for another tenant is already open")
+        yield
+        return
+    engine = db.engine
+    token = current_tenant.set(tenant_id)
+    try:
+        if isinstance(engine, SQLiteEngine):
+            kind = TransactionType.immediate if write else TransactionType.deferred
+            async with engine.transaction(transaction_type=kind):
+                yield
+        else:
+            async with engine.transaction() as tx:
+                await tx.connection.execute(
+                    "SELECT set_config('app.tenant_id', $1, true)", str(tenant_id)
+                )
+                yield
+    finally:
+        current_tenant.reset(token)
+
+
+@asynccontextmanager
+async def platform_tx() -> AsyncIterator[None]:
+    """A transaction on platform tables (tenants, plugin registry): no tenant is set."""
+    engine = get_database().engine
+    if current_tenant.get() is not None:
+        raise UnscopedQuery("platform_tx inside a tenant transaction")
+    if isinstance(engine, SQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with engine.transaction():
+            yield
+
+
+async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run raw SQL (``{}`` placeholders) on the current transaction; requires a tenant."""
+    if current_tenant.get() is None and not _platform_scope.get():
+        raise UnscopedQuery("raw SQL outside a tenant transaction")
+    engine = get_database().engine
+    result = await engine.run_querystring(QueryString(sql, *args))
+    rows: Sequence[Any] = result or []
+    return [dict(r) for r in rows]
+
+
+async def execute(sql: str, *args: Any) -> None:
+    await fetch(sql, *args)

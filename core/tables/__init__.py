@@ -1,0 +1,37 @@
+"""Core tables (piccolo). Schema changes go through migrations in ``core/piccolo_migrations``.
+
+Conventions: UUID keys; every tenant-owned table mixes in :class:`core.db.TenantScoped`
+(``tenant_id``, scoped queries); every unique constraint leads with ``tenant_id`` (Citus-ready);
+money is integer minor units (``*_minor``), quantities integer thousandths (``qty_milli``):
+exact on SQLite and PostgreSQL alike.
+"""
+
+from core.tables.activity import Interaction, RevisitPlan, Task
+from core.tables.audit import AuditLog, EventOutbox
+from core.tables.customers import ConsentRecord, Customer, CustomerStats, CustomerStoreStats, CustomerTag
+from core.tables.org import ApiKey, Role, Staff, Store, Tenant
+from core.tables.purchases import Purchase, PurchaseLine
+from core.tables.segments import Segment
+
+TABLES = (
+    Tenant,
+    Store,
+    Role,
+    Staff,
+    ApiKey,
+    Customer,
+    CustomerTag,
+    CustomerStats,
+    CustomerStoreStats,
+    ConsentRecord,
+    Purchase,
+    PurchaseLine,
+    Interaction,
+    Task,
+    RevisitPlan,
+    Segment,
+    AuditLog,
+    EventOutbox,
+)
+
+__all__ = [t.__name__ for t in TABLES] + ["TABLES"]
