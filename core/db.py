@@ -75,6 +75,13 @@ class TenantScoped:
 
     tenant_id = UUIDColumn(null=False, default=None, index=False)
 
+    def __init__(self, _data: dict[Any, Any] | None = None, _ignore_missing: bool = False,
+                 _exists_in_db: bool = False, **kwargs: Any) -> None:
+        # New rows belong to the tenant of the open transaction unless loaded from the database.
+        if not _exists_in_db and "tenant_id" not in kwargs and (tenant := current_tenant.get()):
+            kwargs["tenant_id"] = tenant
+        super().__init__(_data, _ignore_missing, _exists_in_db, **kwargs)  # type: ignore[call-arg]
+
     @classmethod
     def select(cls, *columns: Any, exclude_secrets: bool = False) -> Select:
         table: Any = cls
@@ -247,3 +254,45 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
 
 async def execute(sql: str, *args: Any) -> None:
     await fetch(sql, *args)
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True for a unique-constraint violation on either backend."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg ships with piccolo[postgres]
+        return False
+    return isinstance(exc, asyncpg.exceptions.UniqueViolationError)
+
+
+def json_value(raw: Any, default: Any) -> Any:
+    """Decode a JSON column (piccolo returns text on SQLite and PostgreSQL ``json``)."""
+    import msgspec
+
+    if raw is None:
+        return default
+    if isinstance(raw, (dict, list)):
+        return raw
+    return msgspec.json.decode(raw)
+
+
+def json_text(value: Any) -> str:
+    import msgspec
+
+    return msgspec.json.encode(value).decode()
+
+
+def tenant_tables() -> list[type[Table]]:
+    """Every tenant-owned table class loaded in this process (core and plugins)."""
+    seen: list[type[Table]] = []
+    stack: list[type] = list(TenantScoped.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if issubclass(cls, Table) and cls not in seen and hasattr(cls, "_meta"):
+            seen.append(cls)
+    return seen

@@ -1,0 +1,193 @@
+"""Interactions (沟通记录), follow-up tasks and revisit plans (定期回访) (CORE-7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+from uuid import UUID, uuid4
+
+import msgspec
+from msgspec import Meta
+
+from core.context import Actor, TenantInfo
+from core.customers.service import load_customer_row
+from core.db import tenant_tx
+from core.errors import NotFound, ValidationFailed
+from core.events import emit
+from core.tables import Interaction, RevisitPlan, Staff, Store, Task
+from core.validation import convert
+
+__all__ = [
+    "InteractionInput",
+    "RevisitPlanInput",
+    "TaskInput",
+    "complete_task",
+    "create_revisit_plan",
+    "create_task",
+    "log_interaction",
+    "overdue_tasks",
+]
+
+ContactChannel = Literal["phone", "sms", "email", "wechat", "in_person", "other"]
+Text = Annotated[str, Meta(min_length=1, max_length=5000)]
+
+
+class InteractionInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    customer_id: UUID
+    channel: ContactChannel
+    content: Text
+    feedback: Annotated[str, Meta(max_length=5000)] = ""
+    occurred_at: dt.datetime | None = None
+    store_id: UUID | None = None
+    task_id: UUID | None = None
+
+
+class TaskInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    title: Annotated[str, Meta(min_length=1, max_length=200)]
+    due_at: dt.datetime
+    customer_id: UUID | None = None
+    store_id: UUID | None = None
+    owner_staff_id: UUID | None = None
+    notes: Annotated[str, Meta(max_length=5000)] = ""
+
+
+class RevisitPlanInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    customer_id: UUID
+    interval_days: Annotated[int, Meta(ge=1, le=730)]
+    title: Annotated[str, Meta(min_length=1, max_length=200)] = "回访 / Revisit call"
+    channel: ContactChannel = "phone"
+    store_id: UUID | None = None
+    owner_staff_id: UUID | None = None
+    first_due_at: dt.datetime | None = None
+
+
+def _aware(value: dt.datetime | None, field: str) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    if value.tzinfo is None:
+        raise ValidationFailed("time must carry a timezone offset", field=field, code="naive_datetime")
+    return value.astimezone(dt.UTC)
+
+
+async def _check(store_id: UUID | None, staff_id: UUID | None, actor: Actor) -> None:
+    if store_id is not None and (
+        not actor.sees_store(store_id) or not await Store.exists().where(Store.id == store_id)
+    ):
+        raise ValidationFailed("unknown store", field="store_id", code="unknown_store")
+    if staff_id is not None and not await Staff.exists().where(Staff.id == staff_id):
+        raise ValidationFailed("unknown staff member", field="owner_staff_id", code="unknown_staff")
+
+
+def _staff_id(actor: Actor) -> UUID | None:
+    return UUID(actor.id) if actor.kind == "staff" else None
+
+
+async def log_interaction(tenant: TenantInfo, actor: Actor, data: InteractionInput | dict[str, Any]) -> UUID:
+    actor.require("interactions:write")
+    payload = convert(data, InteractionInput)
+    occurred = _aware(payload.occurred_at, "occurred_at")
+    interaction_id = uuid4()
+    async with tenant_tx(tenant.id):
+        await load_customer_row(payload.customer_id)
+        await _check(payload.store_id, None, actor)
+        if payload.task_id and not await Task.exists().where(Task.id == payload.task_id):
+            raise ValidationFailed("unknown task", field="task_id", code="unknown_task")
+        await Interaction.insert(Interaction(
+            id=interaction_id, customer_id=payload.customer_id, store_id=payload.store_id,
+            staff_id=_staff_id(actor), channel=payload.channel, occurred_at=occurred,
+            content=payload.content, feedback=payload.feedback, task_id=payload.task_id,
+        ))
+        await emit("interaction.logged", interaction_id, {
+            "interaction_id": str(interaction_id), "customer_id": str(payload.customer_id),
+            "channel": payload.channel,
+        })
+    return interaction_id
+
+
+async def create_task(tenant: TenantInfo, actor: Actor, data: TaskInput | dict[str, Any]) -> UUID:
+    actor.require("tasks:write")
+    payload = convert(data, TaskInput)
+    due = _aware(payload.due_at, "due_at")
+    task_id = uuid4()
+    async with tenant_tx(tenant.id):
+        if payload.customer_id:
+            await load_customer_row(payload.customer_id)
+        await _check(payload.store_id, payload.owner_staff_id, actor)
+        await Task.insert(Task(
+            id=task_id, customer_id=payload.customer_id, store_id=payload.store_id,
+            owner_staff_id=payload.owner_staff_id, title=payload.title, notes=payload.notes, due_at=due,
+        ))
+    return task_id
+
+
+async def complete_task(tenant: TenantInfo, actor: Actor, task_id: UUID, *, note: str = "") -> UUID | None:
+    """Complete an open task; if it belongs to an active revisit plan, create the next task.
+
+    Returns the id of the next task, if one was created.
+    """
+    actor.require("tasks:write")
+    if len(note) > 5000:
+        raise ValidationFailed("note is too long", field="note", code="too_long")
+    async with tenant_tx(tenant.id):
+        task = await Task.select().where(Task.id == task_id).first()
+        if task is None or not actor.sees_store(task["store_id"]):
+            raise NotFound("task not found", field="id")
+        if task["status"] != "open":
+            raise ValidationFailed("task is already completed", field="id", code="already_completed")
+        now = dt.datetime.now(dt.UTC)
+        notes = (task["notes"] + "\n" + note).strip() if note else task["notes"]
+        await Task.update({Task.status: "done", Task.completed_at: now, Task.completed_by: _staff_id(actor),
+                           Task.notes: notes}).where(Task.id == task_id)
+        plan_id = task["revisit_plan_id"]
+        if plan_id is None:
+            return None
+        plan = await RevisitPlan.select().where(RevisitPlan.id == plan_id, RevisitPlan.active.eq(True)).first()
+        if plan is None:
+            return None
+        next_id = uuid4()
+        await Task.insert(Task(
+            id=next_id, customer_id=plan["customer_id"], store_id=plan["store_id"],
+            owner_staff_id=plan["owner_staff_id"], title=plan["title"], revisit_plan_id=plan_id,
+            due_at=now + dt.timedelta(days=plan["interval_days"]),
+        ))
+        return next_id
+
+
+async def create_revisit_plan(tenant: TenantInfo, actor: Actor, data: RevisitPlanInput | dict[str, Any]) -> UUID:
+    """A plan ("call every 30 days") and its first task."""
+    actor.require("tasks:write")
+    payload = convert(data, RevisitPlanInput)
+    first_due = _aware(payload.first_due_at, "first_due_at") if payload.first_due_at else (
+        dt.datetime.now(dt.UTC) + dt.timedelta(days=payload.interval_days)
+    )
+    plan_id = uuid4()
+    async with tenant_tx(tenant.id):
+        await load_customer_row(payload.customer_id)
+        await _check(payload.store_id, payload.owner_staff_id, actor)
+        await RevisitPlan.insert(RevisitPlan(
+            id=plan_id, customer_id=payload.customer_id, store_id=payload.store_id,
+            owner_staff_id=payload.owner_staff_id, title=payload.title, channel=payload.channel,
+            interval_days=payload.interval_days,
+        ))
+        await Task.insert(Task(
+            customer_id=payload.customer_id, store_id=payload.store_id, owner_staff_id=payload.owner_staff_id,
+            title=payload.title, revisit_plan_id=plan_id, due_at=first_due,
+        ))
+    return plan_id
+
+
+async def overdue_tasks(
+    tenant: TenantInfo, actor: Actor, *, store_id: UUID | None = None, owner_staff_id: UUID | None = None,
+    now: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Open tasks past their due time, oldest first, for a store and/or a staff member."""
+    actor.require("tasks:read")
+    now = now or dt.datetime.now(dt.UTC)
+    async with tenant_tx(tenant.id, write=False):
+        query = Task.select().where(Task.status == "open", Task.due_at < now)
+        if store_id is not None:
+            query = query.where(Task.store_id == store_id)
+        if owner_staff_id is not None:
+            query = query.where(Task.owner_staff_id == owner_staff_id)
+        rows = await query.order_by(Task.due_at).limit(1000)
+    return [dict(r) for r in rows if actor.sees_store(r["store_id"])]

@@ -1,0 +1,83 @@
+"""Who is acting, for which tenant: resolved once per request from the credential (CORE-4.1)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from core.errors import Forbidden
+
+__all__ = ["Actor", "RFMThresholds", "TenantInfo"]
+
+
+@dataclass(frozen=True)
+class RFMThresholds:
+    """Per-tenant RFM cut points (CORE-8). Score 5 is best.
+
+    ``recency_days``: last purchase within [0] days → R5, within [1] → R4, … else R1.
+    ``frequency``: at least [3] purchases → F5, [2] → F4, [1] → F3, [0] → F2, else F1.
+    ``monetary_minor``: total spend (minor units) at least [3] → M5 … as for frequency.
+    """
+
+    recency_days: tuple[int, int, int, int] = (30, 90, 180, 365)
+    frequency: tuple[int, int, int, int] = (2, 4, 8, 12)
+    monetary_minor: tuple[int, int, int, int] = (50_000, 200_000, 500_000, 1_000_000)
+    high_value_min_f: int = 4
+    high_value_min_m: int = 4
+    loyal_min_purchases: int = 6
+    at_risk_days: int = 90
+    churned_days: int = 180
+
+    @classmethod
+    def from_settings(cls, raw: dict[str, Any] | None) -> RFMThresholds:
+        if not raw:
+            return cls()
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    """A tenant as the services need it (loaded once per request, cached)."""
+
+    id: UUID
+    slug: str
+    name: str
+    status: str = "active"
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh-CN"
+    currency: str = "CNY"
+    phone_region: str = "CN"
+    plan: str = "standard"
+    rfm: RFMThresholds = field(default_factory=RFMThresholds)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller: staff member, API key, system job or platform operator."""
+
+    kind: str  # "staff" | "api_key" | "system" | "platform"
+    id: str = ""
+    role: str = "owner"
+    permissions: frozenset[str] = frozenset({"*"})
+    store_ids: frozenset[UUID] | None = None  # None: every store
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(kind="system", id=name)
+
+    def can(self, permission: str) -> bool:
+        if "*" in self.permissions or permission in self.permissions:
+            return True
+        domain = permission.split(":", 1)[0]
+        return f"{domain}:*" in self.permissions
+
+    def require(self, permission: str) -> None:
+        if not self.can(permission):
+            raise Forbidden(f"permission {permission!r} is required", code="forbidden")
+
+    def sees_store(self, store_id: UUID | None) -> bool:
+        return self.store_ids is None or store_id is None or store_id in self.store_ids

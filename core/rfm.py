@@ -1,0 +1,138 @@
+"""RFM scores, value class and lifecycle stage (CORE-8), as set-based SQL.
+
+One ``WITH … UPDATE … FROM`` statement aggregates purchases, scores R/F/M against the tenant's
+thresholds and derives value class and lifecycle — for one customer after a purchase, or for
+every customer of a tenant at night. No Python loop over customers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from core.context import RFMThresholds, TenantInfo
+from core.db import tenant_tx
+from core.sql import run, uuid_expr
+
+__all__ = ["recompute_all", "recompute_customers", "score_params"]
+
+
+def _score(column: str, prefix: str) -> str:
+    return (
+        f"CASE WHEN {column} >= :{prefix}3 THEN 5 WHEN {column} >= :{prefix}2 THEN 4 "
+        f"WHEN {column} >= :{prefix}1 THEN 3 WHEN {column} >= :{prefix}0 THEN 2 ELSE 1 END"
+    )
+
+
+_RECENCY = (
+    "CASE WHEN last_at >= :r0 THEN 5 WHEN last_at >= :r1 THEN 4 "
+    "WHEN last_at >= :r2 THEN 3 WHEN last_at >= :r3 THEN 2 ELSE 1 END"
+)
+
+_CHAIN_SQL = f"""
+WITH agg AS (
+    SELECT customer_id AS cid,
+           SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END) AS cnt,
+           SUM(amount_minor) AS total,
+           MIN(occurred_at) AS first_at,
+           MAX(occurred_at) AS last_at
+    FROM purchase
+    WHERE tenant_id = :tenant AND customer_id IS NOT NULL {{only}}
+    GROUP BY customer_id
+), scored AS (
+    SELECT cid, cnt, total, first_at, last_at,
+           {_RECENCY} AS r, {_score("cnt", "f")} AS f, {_score("total", "m")} AS m
+    FROM agg
+)
+UPDATE customer_stats SET
+    purchase_count = scored.cnt,
+    total_spent_minor = scored.total,
+    first_purchase_at = scored.first_at,
+    last_purchase_at = scored.last_at,
+    r_score = scored.r, f_score = scored.f, m_score = scored.m,
+    value_class = CASE
+        WHEN scored.cnt = 0 OR scored.f <= 1 THEN 'potential'
+        WHEN scored.f >= :hv_f AND scored.m >= :hv_m THEN 'high_value'
+        ELSE 'regular' END,
+    lifecycle = CASE
+        WHEN scored.cnt = 0 THEN 'prospect'
+        WHEN scored.last_at < :churned THEN 'churned'
+        WHEN scored.last_at < :at_risk THEN 'at_risk'
+        WHEN scored.cnt >= :loyal THEN 'loyal'
+        WHEN scored.cnt >= 2 THEN 'repeat'
+        ELSE 'first_purchase' END,
+    computed_at = :now
+FROM scored
+WHERE customer_stats.tenant_id = :tenant AND customer_stats.customer_id = scored.cid
+"""
+
+_STORE_DELETE = "DELETE FROM customer_store_stats WHERE tenant_id = :tenant {only}"
+
+_STORE_INSERT = """
+INSERT INTO customer_store_stats
+    (tenant_id, id, customer_id, store_id, purchase_count, total_spent_minor, last_purchase_at,
+     r_score, f_score, m_score)
+SELECT :tenant, {uuid}, cid, sid, cnt, total, last_at, {recency}, {f}, {m}
+FROM (
+    SELECT customer_id AS cid, store_id AS sid,
+           SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END) AS cnt,
+           SUM(amount_minor) AS total,
+           MAX(occurred_at) AS last_at
+    FROM purchase
+    WHERE tenant_id = :tenant AND customer_id IS NOT NULL {only}
+    GROUP BY customer_id, store_id
+) agg
+"""
+
+
+def score_params(tenant: TenantInfo, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Cut-off timestamps and thresholds: dates are computed here, so the SQL stays portable."""
+    t: RFMThresholds = tenant.rfm
+    now = now or dt.datetime.now(dt.UTC)
+    params: dict[str, Any] = {"tenant": tenant.id, "now": now}
+    for i, days in enumerate(t.recency_days):
+        params[f"r{i}"] = now - dt.timedelta(days=days)
+    for i, value in enumerate(t.frequency):
+        params[f"f{i}"] = value
+    for i, value in enumerate(t.monetary_minor):
+        params[f"m{i}"] = value
+    params |= {
+        "hv_f": t.high_value_min_f,
+        "hv_m": t.high_value_min_m,
+        "loyal": t.loyal_min_purchases,
+        "at_risk": now - dt.timedelta(days=t.at_risk_days),
+        "churned": now - dt.timedelta(days=t.churned_days),
+    }
+    return params
+
+
+async def _recompute(tenant: TenantInfo, only: str, extra: dict[str, Any]) -> None:
+    params = score_params(tenant) | extra
+    await run(_CHAIN_SQL.replace("{only}", only), **params)
+    await run(_STORE_DELETE.replace("{only}", only), tenant=tenant.id, **extra)
+    insert = (
+        _STORE_INSERT.replace("{uuid}", uuid_expr())
+        .replace("{recency}", _RECENCY)
+        .replace("{f}", _score("cnt", "f"))
+        .replace("{m}", _score("total", "m"))
+        .replace("{only}", only)
+    )
+    await run(insert, **params)
+
+
+async def recompute_customers(tenant: TenantInfo, customer_ids: Sequence[UUID]) -> None:
+    """Recompute the given customers (after a purchase, refund or merge); joins the open tx."""
+    if not customer_ids:
+        return
+    names = {f"c{i}": cid for i, cid in enumerate(customer_ids)}
+    only = f"AND customer_id IN ({', '.join(':' + n for n in names)})"
+    async with tenant_tx(tenant.id):
+        await _recompute(tenant, only, names)
+
+
+async def recompute_all(tenant: TenantInfo) -> None:
+    """Recompute every customer of the tenant (the nightly job, and after threshold changes)."""
+    async with tenant_tx(tenant.id):
+        await _recompute(tenant, "", {})

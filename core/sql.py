@@ -1,0 +1,42 @@
+"""Portable raw SQL for set-based work (RFM, segments, KPIs): named parameters and the few
+expressions that differ between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from core.db import fetch, get_database
+
+__all__ = ["named", "run", "uuid_expr"]
+
+_PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+def named(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``:name`` placeholders → piccolo's ``{}`` placeholders and positional args."""
+    args: list[Any] = []
+
+    def sub(match: re.Match[str]) -> str:
+        args.append(params[match.group(1)])
+        return "{}"
+
+    return _PARAM.sub(sub, sql.replace("{", "{{").replace("}", "}}")), args
+
+
+async def run(sql: str, **params: Any) -> list[dict[str, Any]]:
+    """Run ``sql`` with ``:name`` parameters in the current tenant transaction."""
+    text, args = named(sql, params)
+    return await fetch(text, *args)
+
+
+def uuid_expr() -> str:
+    """An expression generating a random UUID in the current dialect."""
+    if get_database().is_postgres:
+        return "gen_random_uuid()"
+    return (
+        "(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
+        "substr(lower(hex(randomblob(2))), 2) || '-' || "
+        "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || "
+        "lower(hex(randomblob(6))))"
+    )

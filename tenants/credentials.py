@@ -1,0 +1,178 @@
+"""Staff accounts, API keys and their resolution into an :class:`Actor` (CORE-3, API-2).
+
+API keys look like ``mdn_<tenant slug>_<43 url-safe characters>`` (256 random bits). Only the
+SHA-256 of the key is stored — a fast hash is right for a high-entropy secret; Argon2id is for
+human passwords. The slug in the key routes the lookup to the tenant (and, on Citus, to its
+shard) without an index that does not lead with ``tenant_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+import msgspec
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from msgspec import Meta
+
+from core.audit import audit
+from core.context import Actor, TenantInfo
+from core.db import json_text, json_value, tenant_tx
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.tables import ApiKey, Role, Staff, Store
+from core.validation import convert
+from tenants.service import get_tenant
+
+__all__ = [
+    "StaffInput",
+    "authenticate_staff",
+    "create_api_key",
+    "create_staff",
+    "resolve_api_key",
+    "revoke_api_key",
+]
+
+_hasher = PasswordHasher()  # Argon2id with the library's recommended parameters
+KEY_PREFIX = "mdn_"
+
+
+class StaffInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    login: Annotated[str, Meta(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    password: Annotated[str, Meta(min_length=10, max_length=256)]
+    role: Annotated[str, Meta(min_length=1, max_length=64)]
+    store_ids: Annotated[list[UUID], Meta(max_length=1000)] = []
+
+
+async def _role_permissions(role: str) -> frozenset[str]:
+    row = await Role.select(Role.permissions).where(Role.code == role).first()
+    if row is None:
+        raise ValidationFailed("unknown role", field="role", code="unknown_role")
+    return frozenset(json_value(row["permissions"], []))
+
+
+async def _check_stores(store_ids: list[UUID], field: str) -> None:
+    if store_ids:
+        found = await Store.count().where(Store.id.is_in(store_ids))
+        if found != len(set(store_ids)):
+            raise ValidationFailed("unknown store", field=field, code="unknown_store")
+
+
+async def create_staff(tenant: TenantInfo, actor: Actor, data: StaffInput | dict[str, Any]) -> UUID:
+    """Create a staff account (password hashed with Argon2id); audited."""
+    actor.require("staff:write")
+    payload = convert(data, StaffInput)
+    if payload.role == "owner" and not actor.can("*"):
+        raise Forbidden("only an owner can create owners")
+    password_hash = _hasher.hash(payload.password)
+    staff_id = uuid4()
+    async with tenant_tx(tenant.id):
+        await _role_permissions(payload.role)
+        await _check_stores(payload.store_ids, "store_ids")
+        if await Staff.exists().where(Staff.login == payload.login):
+            raise Conflict("this login is taken", field="login", code="duplicate")
+        await Staff.insert(Staff(
+            id=staff_id, login=payload.login, name=payload.name, password_hash=password_hash,
+            role=payload.role, store_ids=json_text([str(s) for s in payload.store_ids]),
+        ))
+        await audit(actor, "staff.create", subject_type="staff", subject_id=staff_id,
+                    details={"role": payload.role})
+    return staff_id
+
+
+async def authenticate_staff(tenant_slug: str, login: str, password: str) -> tuple[TenantInfo, Actor]:
+    """Check a staff login. Unknown tenant, unknown login and wrong password look the same."""
+    refused = Forbidden("invalid login or password", code="invalid_credentials")
+    try:
+        tenant = await get_tenant(tenant_slug, cached=True)
+    except NotFound:
+        raise refused from None
+    if tenant.status != "active":
+        raise refused
+    async with tenant_tx(tenant.id, write=False):
+        row = await Staff.select().where(Staff.login == login, Staff.active.eq(True)).first()
+        if row is None:
+            _hasher.hash(password)  # same time as a wrong password: logins cannot be probed
+            raise refused
+        try:
+            _hasher.verify(row["password_hash"], password)
+        except (VerificationError, InvalidHashError):
+            raise refused from None
+        permissions = await _role_permissions(row["role"])
+    stores = json_value(row["store_ids"], [])
+    return tenant, Actor(
+        kind="staff", id=str(row["id"]), role=row["role"], permissions=permissions,
+        store_ids=frozenset(UUID(s) for s in stores) if stores else None,
+    )
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_api_key(
+    tenant: TenantInfo, actor: Actor, *, name: str, role: str = "integration", store_id: UUID | None = None
+) -> tuple[UUID, str]:
+    """Create a key; returns ``(id, key)``. The key is shown this once and never again."""
+    actor.require("keys:write")
+    if not 1 <= len(name) <= 200:
+        raise ValidationFailed("name must be 1-200 characters", field="name")
+    key = f"{KEY_PREFIX}{tenant.slug}_{secrets.token_urlsafe(32)}"
+    key_id = uuid4()
+    async with tenant_tx(tenant.id):
+        await _role_permissions(role)
+        if store_id is not None:
+            await _check_stores([store_id], "store")
+        await ApiKey.insert(ApiKey(
+            id=key_id, name=name, role=role, store_id=store_id, key_hash=_hash_key(key), key_hint=key[-4:],
+        ))
+        await audit(actor, "api_key.create", subject_type="api_key", subject_id=key_id,
+                    details={"role": role, "name": name})
+    return key_id, key
+
+
+async def revoke_api_key(tenant: TenantInfo, actor: Actor, key_id: UUID) -> None:
+    actor.require("keys:write")
+    import datetime as dt
+
+    async with tenant_tx(tenant.id):
+        if not await ApiKey.exists().where(ApiKey.id == key_id, ApiKey.revoked_at.is_null()):
+            raise NotFound("API key not found")
+        await ApiKey.update({ApiKey.revoked_at: dt.datetime.now(dt.UTC)}).where(ApiKey.id == key_id)
+        await audit(actor, "api_key.revoke", subject_type="api_key", subject_id=key_id)
+
+
+async def list_api_keys(tenant: TenantInfo) -> list[dict[str, Any]]:
+    async with tenant_tx(tenant.id, write=False):
+        rows = await ApiKey.select(
+            ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.store_id, ApiKey.key_hint,
+            ApiKey.created_at, ApiKey.revoked_at,
+        ).order_by(ApiKey.created_at)
+    return [dict(r) for r in rows]
+
+
+async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
+    """The tenant and actor of a key; revoked keys and suspended tenants are refused."""
+    refused = Forbidden("invalid API key", code="invalid_credentials")
+    if not key.startswith(KEY_PREFIX) or key.count("_") < 2:
+        raise refused
+    slug = key[len(KEY_PREFIX):].split("_", 1)[0]
+    try:
+        tenant = await get_tenant(slug, cached=True)
+    except NotFound:
+        raise refused from None
+    if tenant.status != "active":
+        raise refused
+    async with tenant_tx(tenant.id, write=False):
+        row = await ApiKey.select().where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_null()).first()
+        if row is None:
+            raise refused
+        permissions = await _role_permissions(row["role"])
+    store = row["store_id"]
+    return tenant, Actor(
+        kind="api_key", id=str(row["id"]), role=row["role"], permissions=permissions,
+        store_ids=frozenset({store}) if store else None,
+    )

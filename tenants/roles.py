@@ -1,0 +1,63 @@
+"""Built-in roles and their permissions (CORE-3). Plugins add permissions through hooks."""
+
+from __future__ import annotations
+
+__all__ = ["BUILTIN_ROLES", "CORE_PERMISSIONS"]
+
+CORE_PERMISSIONS: dict[str, str] = {
+    "customers:read": "Look up and list customers (masked phone/email)",
+    "customers:read_pii": "See unmasked phone and email (audited)",
+    "customers:write": "Create and update customers",
+    "customers:merge": "Merge duplicate customers",
+    "customers:export": "Export everything held about a customer (audited)",
+    "customers:erase": "Erase a customer's personal data (audited)",
+    "customers:import": "Bulk import customers",
+    "purchases:read": "Read purchases",
+    "purchases:write": "Record purchases",
+    "purchases:refund": "Record refunds",
+    "interactions:read": "Read the contact log",
+    "interactions:write": "Log contacts",
+    "tasks:read": "Read follow-up tasks",
+    "tasks:write": "Create and complete follow-up tasks and revisit plans",
+    "consent:write": "Record and withdraw consent",
+    "segments:read": "Read segments",
+    "segments:write": "Create and change segments",
+    "kpis:read": "Read KPIs and reports",
+    "stores:read": "List stores",
+    "stores:write": "Create and change stores",
+    "staff:read": "List staff",
+    "staff:write": "Create staff and change roles (audited)",
+    "keys:write": "Create and revoke API keys (audited)",
+    "modules:write": "Enable and disable modules (audited)",
+    "audit:read": "Read the audit log",
+}
+
+_READ = {"customers:read", "purchases:read", "interactions:read", "tasks:read", "stores:read"}
+
+BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
+    "owner": ("Owner", frozenset({"*"})),
+    "hq_manager": (
+        "HQ manager",
+        frozenset(CORE_PERMISSIONS) - {"keys:write", "modules:write"},
+    ),
+    "store_manager": (
+        "Store manager",
+        frozenset(_READ | {"customers:write", "customers:merge", "customers:import", "purchases:write",
+                           "purchases:refund", "interactions:write", "tasks:write", "consent:write",
+                           "segments:read", "kpis:read", "staff:read"}),
+    ),
+    "cashier": (
+        "Cashier / front desk",
+        frozenset({"customers:read", "customers:write", "purchases:read", "purchases:write",
+                   "consent:write", "interactions:write", "stores:read"}),
+    ),
+    "service_agent": (
+        "Service agent",
+        frozenset(_READ | {"customers:write", "interactions:write", "tasks:write", "consent:write"}),
+    ),
+    "integration": (
+        "Integration (API key)",
+        frozenset(_READ | {"customers:write", "purchases:write", "purchases:refund", "consent:write",
+                           "interactions:write", "segments:read"}),
+    ),
+}
