@@ -44,7 +44,7 @@ def cipher() -> FieldCipher:
     return cipher_for(get_settings().secret_keys)
 
 
-def _aad(tenant_id: UUID, field: str) -> bytes:
+def field_context(tenant_id: UUID, field: str) -> bytes:
     return tenant_id.bytes + field.encode()
 
 
@@ -52,8 +52,8 @@ def to_view(row: dict[str, Any], *, unmask: bool = False) -> CustomerView:
     """Build the view of a ``customer`` row, decrypting phone and email."""
     c = cipher()
     tenant_id = row["tenant_id"]
-    phone = c.decrypt(row["phone_enc"], context=_aad(tenant_id, "phone")) if row["phone_enc"] else None
-    email = c.decrypt(row["email_enc"], context=_aad(tenant_id, "email")) if row["email_enc"] else None
+    phone = c.decrypt(row["phone_enc"], context=field_context(tenant_id, "phone")) if row["phone_enc"] else None
+    email = c.decrypt(row["email_enc"], context=field_context(tenant_id, "email")) if row["email_enc"] else None
     return CustomerView(
         id=row["id"],
         name=row["name"],
@@ -98,9 +98,9 @@ def _contact_columns(tenant: TenantInfo, phone: str | None, email: str | None) -
     """Encrypted values and blind indexes for the given (already normalised) contacts."""
     c = cipher()
     return {
-        "phone_enc": c.encrypt(phone, context=_aad(tenant.id, "phone")) if phone else None,
+        "phone_enc": c.encrypt(phone, context=field_context(tenant.id, "phone")) if phone else None,
         "phone_hash": c.blind_index(tenant.id, phone) if phone else None,
-        "email_enc": c.encrypt(email, context=_aad(tenant.id, "email")) if email else None,
+        "email_enc": c.encrypt(email, context=field_context(tenant.id, "email")) if email else None,
         "email_hash": c.blind_index(tenant.id, email) if email else None,
     }
 
@@ -225,8 +225,8 @@ async def update_customer(
         row = await load_customer_row(customer_id)
         if "phone" in fields or "email" in fields:
             c = cipher()
-            current_phone = c.decrypt(row["phone_enc"], context=_aad(tenant.id, "phone")) if row["phone_enc"] else None
-            current_email = c.decrypt(row["email_enc"], context=_aad(tenant.id, "email")) if row["email_enc"] else None
+            current_phone = c.decrypt(row["phone_enc"], context=field_context(tenant.id, "phone")) if row["phone_enc"] else None
+            current_email = c.decrypt(row["email_enc"], context=field_context(tenant.id, "email")) if row["email_enc"] else None
             phone = current_phone
             email = current_email
             if "phone" in fields:

@@ -1,0 +1,1 @@
+"""The complaints plugin (built-in; registered through the `mendian.plugins` entry point)."""

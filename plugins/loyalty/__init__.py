@@ -1,0 +1,1 @@
+"""The loyalty plugin (built-in; registered through the `mendian.plugins` entry point)."""
