@@ -8,6 +8,7 @@ from litestar.openapi import OpenAPIConfig
 from api.health import health
 from core.bootstrap import close_database, open_database
 from core.config import Settings, get_settings
+from core.logging import install_masking
 
 __all__ = ["create_app"]
 
@@ -16,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
 
     async def startup() -> None:
+        install_masking()
         await open_database(settings)
 
     async def shutdown() -> None:

@@ -24,10 +24,15 @@ async def migrate(settings: Settings) -> None:
     """Apply every pending migration of every app, then secure PostgreSQL."""
     os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
     from piccolo.apps.migrations.commands.forwards import run_forwards
-    from piccolo.engine.finder import engine_finder
+    from piccolo.apps.migrations.tables import Migration
 
-    engine = engine_finder()
-    assert engine is not None
+    import core.piccolo_conf as conf
+    from core.db import Database
+
+    # Migrate the database these settings name (not whatever piccolo_conf saw at import).
+    engine = Database(settings).owner_engine
+    conf.DB = engine
+    Migration._meta.db = engine
     if settings.database.dialect == "sqlite":
         settings.home.mkdir(parents=True, exist_ok=True)
         # WAL persists in the file: readers never block the single writer.

@@ -6,9 +6,11 @@ found through their manifests, so ``mendian migrate`` runs them all in dependenc
 
 from piccolo.conf.apps import AppRegistry
 
+from piccolo.engine.base import Engine
+
 from core.config import get_settings
 from core.db import Database
 
-DB = Database(get_settings()).owner_engine
+DB: Engine = Database(get_settings()).owner_engine
 
 APP_REGISTRY = AppRegistry(apps=["core.piccolo_app"])
