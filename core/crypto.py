@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -64,7 +65,7 @@ class FieldCipher:
             if version != "v1":
                 raise DecryptionError("unknown ciphertext version")
             return aead.decrypt(raw[:12], raw[12:], context).decode()
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, InvalidTag) as exc:
             raise DecryptionError("cannot decrypt field (unknown key or tampered value)") from exc
 
     def needs_rekey(self, token: str) -> bool:

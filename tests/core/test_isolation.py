@@ -1,0 +1,111 @@
+"""CORE-4: isolation by the services and, on PostgreSQL, by row-level security as the app role."""
+
+import asyncio
+import uuid
+
+import pytest
+
+from core.customers import create_customer, find_by_phone, get_customer, search_customers, update_customer
+from core.db import fetch, tenant_tx
+from core.errors import NotFound, UnscopedQuery
+from core.tables import Customer
+
+
+async def test_unscoped_query_raises(db):
+    with pytest.raises(UnscopedQuery):
+        Customer.select()
+    with pytest.raises(UnscopedQuery):
+        await fetch("SELECT 1")
+
+
+async def test_other_tenants_ids_behave_as_missing(tenant, other_tenant, owner):
+    theirs = await create_customer(other_tenant, owner, {"name": "B", "phone": "13912349999"})
+    with pytest.raises(NotFound) as foreign:
+        await get_customer(tenant, owner, theirs.id)
+    with pytest.raises(NotFound) as missing:
+        await get_customer(tenant, owner, uuid.uuid4())
+    assert foreign.value.as_dict() == missing.value.as_dict()
+    with pytest.raises(NotFound):
+        await update_customer(tenant, owner, theirs.id, {"name": "hijack"})
+    assert await find_by_phone(tenant, owner, "13912349999") is None
+    assert await search_customers(tenant, owner) == []
+    assert (await get_customer(other_tenant, owner, theirs.id)).name == "B"
+
+
+async def test_scoped_insert_refuses_rows_for_another_tenant(tenant, other_tenant):
+    async with tenant_tx(tenant.id):
+        with pytest.raises(UnscopedQuery):
+            Customer.insert(Customer(tenant_id=other_tenant.id, name="x"))
+
+
+async def _raw(conn, tenant_id, sql, *args):
+    async with conn.transaction():
+        if tenant_id is not None:
+            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
+        return await conn.fetch(sql, *args)
+
+
+async def test_rls_without_tenant_sees_zero_rows(pg_only, tenant, owner):
+    await create_customer(tenant, owner, {"name": "A"})
+    async with pg_only.engine.pool.acquire() as conn:
+        assert (await _raw(conn, None, "SELECT count(*) AS n FROM customer"))[0]["n"] == 0
+        assert (await _raw(conn, None, "SELECT current_user AS u"))[0]["u"] == pg_only.settings.app_role
+        role = await _raw(conn, None, "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        assert (role[0]["rolsuper"], role[0]["rolbypassrls"]) == (False, False)
+
+
+async def test_rls_blocks_raw_sql_across_tenants(pg_only, tenant, other_tenant, owner):
+    theirs = await create_customer(other_tenant, owner, {"name": "B"})
+    async with pg_only.engine.pool.acquire() as conn:
+        rows = await _raw(conn, tenant.id, "SELECT id FROM customer WHERE id = $1", theirs.id)
+        assert rows == []
+        updated = await _raw(conn, tenant.id, "UPDATE customer SET name = 'x' WHERE id = $1 RETURNING id", theirs.id)
+        assert updated == []
+        deleted = await _raw(conn, tenant.id, "DELETE FROM customer WHERE tenant_id = $1 RETURNING id",
+                             other_tenant.id)
+        assert deleted == []
+        import asyncpg
+
+        with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+            await _raw(conn, tenant.id,
+                       "INSERT INTO customer (tenant_id, id, name, gender, company, position, address, tags, notes, "
+                       "attributes, source, status, created_at, updated_at) VALUES ($1, $2, 'x', 'unknown', '', '', '', "
+                       "'[]', '', '{}', 'api', 'active', now(), now())", other_tenant.id, uuid.uuid4())
+        with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+            await _raw(conn, tenant.id, "DELETE FROM audit_log")
+    assert (await get_customer(other_tenant, owner, theirs.id)).name == "B"
+
+
+async def test_every_tenant_table_forces_rls(pg_only):
+    async with pg_only.engine.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
+            "JOIN information_schema.columns i ON i.table_name = c.relname AND i.column_name = 'tenant_id' "
+            "WHERE i.table_schema = 'public' AND c.relkind = 'r'")
+    assert len(rows) >= 17
+    assert [r["relname"] for r in rows if not (r["relrowsecurity"] and r["relforcerowsecurity"])] == []
+
+
+async def test_every_unique_index_leads_with_tenant_id(pg_only):
+    async with pg_only.engine.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+                                "AND indexname NOT LIKE '%_pkey' AND tablename NOT IN ('tenant', 'migration')")
+    offenders = [r["indexname"] for r in rows if "(tenant_id" not in r["indexdef"]]
+    assert offenders == []
+
+
+async def test_200_interleaved_transactions_leak_nothing(pg_only, tenant, other_tenant, owner):
+    a = await create_customer(tenant, owner, {"name": "A-only"})
+    b = await create_customer(other_tenant, owner, {"name": "B-only"})
+    expected = {tenant.id: {a.id}, other_tenant.id: {b.id}}
+
+    async def probe(i: int) -> bool:
+        who = tenant if i % 2 else other_tenant
+        async with tenant_tx(who.id, write=False):
+            await asyncio.sleep(0)
+            raw = await fetch("SELECT id FROM customer")
+            scoped = await Customer.select(Customer.id)
+        return {r["id"] for r in raw} == expected[who.id] == {r["id"] for r in scoped}
+
+    results = await asyncio.gather(*(probe(i) for i in range(200)))
+    assert all(results)
