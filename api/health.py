@@ -11,7 +11,7 @@ from piccolo.querystring import QueryString
 from core.db import get_database
 
 
-@get("/health", operation_id="health", summary="Liveness and dependencies", sync_to_thread=False,
+@get("/health", operation_id="health", summary="Liveness and dependencies",
      include_in_schema=True)
 async def health() -> Response[dict[str, Any]]:
     checks: dict[str, str] = {}

@@ -1,0 +1,93 @@
+"""The ``mendian`` command, run as a user would (a subprocess on a fresh home)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BACKENDS
+
+
+def mendian(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"MENDIAN_HOME": str(home)}
+    environ.pop("MENDIAN_SECRET_KEY", None)
+    environ.pop("MENDIAN_ADMIN_TOKEN", None)
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True,
+                          env=environ | (env or {}), timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    assert mendian(home, "migrate").returncode == 0
+    return home
+
+
+def test_tenants_lifecycle(home):
+    r = mendian(home, "tenants", "create", "acme", "--name", "ACME 连锁")
+    assert r.returncode == 0, r.stderr
+    assert "created tenant acme" in r.stdout
+    again = mendian(home, "tenants", "create", "acme", "--name", "x")
+    assert again.returncode == 2 and "already exists" in again.stdout
+    assert "acme" in mendian(home, "tenants", "list").stdout
+    assert mendian(home, "tenants", "suspend", "acme").returncode == 0
+    assert "suspended" in mendian(home, "tenants", "list").stdout
+    key = mendian(home, "keys", "create", "acme", "--name", "pos")
+    assert key.returncode == 0 and "mdn_acme_" in key.stdout
+    assert mendian(home, "tenants", "delete", "acme", "--yes").returncode == 0
+    assert "acme" not in mendian(home, "tenants", "list").stdout
+
+
+def test_customers_import_keeps_good_rows_and_reports_bad(home, tmp_path):
+    assert mendian(home, "tenants", "create", "imp", "--name", "Import").returncode == 0
+    csv = tmp_path / "customers.csv"
+    csv.write_text(
+        "姓名,手机,邮箱,标签,生日\n"
+        "王芳,13912340001,wf@example.com,vip、老客户,1990-05-01\n"
+        "李雷,12345,,,\n"
+        "韩梅梅,13912340002,not-an-email,,\n"
+        "赵六,13912340001,,,\n"
+        "孙七,13912340003,,,1990/13/01\n"
+        "周八,13912340004,,,\n",
+        encoding="utf-8",
+    )
+    r = mendian(home, "customers", "import", "imp", str(csv))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "2 created, 4 rejected of 6 rows" in r.stdout
+    report = (tmp_path / "customers.csv.errors.csv").read_text(encoding="utf-8").splitlines()
+    assert report[0] == "row,field,reason"
+    assert [line.split(",")[:2] for line in report[1:]] == [["3", "phone"], ["4", "email"], ["5", "phone"],
+                                                             ["6", "birthday"]]
+
+
+def test_customers_import_xlsx(home, tmp_path):
+    from openpyxl import Workbook
+
+    assert mendian(home, "tenants", "create", "xls", "--name", "X").returncode == 0
+    wb = Workbook()
+    wb.active.append(["name", "phone", "gender"])
+    wb.active.append(["Amy", "13912340011", "女"])
+    wb.active.append(["Bob", "bad", "男"])
+    wb.save(tmp_path / "c.xlsx")
+    r = mendian(home, "customers", "import", "xls", str(tmp_path / "c.xlsx"))
+    assert "1 created, 1 rejected of 2 rows" in r.stdout
+
+
+def test_demo_seeds_a_chain(home):
+    r = mendian(home, "demo", "--customers", "60")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "60 customers" in r.stdout and "mdn_demo_" in r.stdout
+    again = mendian(home, "demo", "--customers", "10")
+    assert again.returncode == 2 and "--reset" in again.stdout
+
+
+def test_missing_production_setting_is_a_clear_error(tmp_path):
+    r = mendian(tmp_path, "migrate", env={"DATABASE_URL": "postgres://127.0.0.1/x"})
+    assert r.returncode == 2
+    assert "MENDIAN_SECRET_KEY is required" in r.stdout
+
+
+def test_backends_under_test():
+    assert "sqlite" in BACKENDS
