@@ -93,12 +93,24 @@ def tenants() -> None:
 @click.option("--phone-region", default="CN")
 @click.option("--plan", default="standard")
 @with_settings
-def tenants_create(slug: str, name: str, timezone: str, locale: str, currency: str, phone_region: str,
-                   plan: str) -> None:
+def tenants_create(
+    slug: str, name: str, timezone: str, locale: str, currency: str, phone_region: str, plan: str
+) -> None:
     from tenants.service import create_tenant
 
-    info = _run(lambda: create_tenant({"slug": slug, "name": name, "timezone": timezone, "locale": locale,
-                                       "currency": currency, "phone_region": phone_region, "plan": plan}))
+    info = _run(
+        lambda: create_tenant(
+            {
+                "slug": slug,
+                "name": name,
+                "timezone": timezone,
+                "locale": locale,
+                "currency": currency,
+                "phone_region": phone_region,
+                "plan": plan,
+            }
+        )
+    )
     console.print(f"created tenant [bold]{info.slug}[/bold] ({info.id})")
 
 
@@ -177,8 +189,9 @@ def keys_create(tenant_slug: str, name: str, role: str, store_code: str | None) 
             if row is None:
                 raise ValidationFailed("unknown store", field="store")
             store_id = row["id"]
-        return await create_api_key(tenant, Actor(kind="platform", id="cli"), name=name, role=role,
-                                    store_id=store_id)
+        return await create_api_key(
+            tenant, Actor(kind="platform", id="cli"), name=name, role=role, store_id=store_id
+        )
 
     key_id, key = _run(go)
     console.print(f"key id {key_id}\n[bold]{key}[/bold]\n(shown once: store it now)")
@@ -194,7 +207,9 @@ def keys_revoke(tenant_slug: str, key_id: UUID) -> None:
     from tenants.service import get_tenant
 
     async def go() -> None:
-        await revoke_api_key(await get_tenant(tenant_slug), Actor(kind="platform", id="cli"), key_id)
+        await revoke_api_key(
+            await get_tenant(tenant_slug), Actor(kind="platform", id="cli"), key_id
+        )
 
     _run(go)
     console.print(f"revoked {key_id}")
@@ -212,8 +227,14 @@ def keys_list(tenant_slug: str) -> None:
 
     table = RichTable("id", "name", "role", "ends with", "created", "revoked")
     for k in _run(go):
-        table.add_row(str(k["id"]), k["name"], k["role"], k["key_hint"], str(k["created_at"])[:19],
-                      str(k["revoked_at"] or "")[:19])
+        table.add_row(
+            str(k["id"]),
+            k["name"],
+            k["role"],
+            k["key_hint"],
+            str(k["created_at"])[:19],
+            str(k["revoked_at"] or "")[:19],
+        )
     console.print(table)
 
 
@@ -225,8 +246,12 @@ def customers() -> None:
 @customers.command("import")
 @click.argument("tenant_slug")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the CSV of rejected rows (default: FILE.errors.csv).")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the CSV of rejected rows (default: FILE.errors.csv).",
+)
 @with_settings
 def customers_import(tenant_slug: str, file: Path, report: Path | None) -> None:
     """Import customers from CSV or XLSX; bad rows are reported, good rows kept."""
@@ -240,8 +265,12 @@ def customers_import(tenant_slug: str, file: Path, report: Path | None) -> None:
         tenant = await get_tenant(tenant_slug)
         with Progress(console=console) as bar:
             task = bar.add_task(f"importing {file.name}", total=total)
-            return await import_customers(tenant, Actor(kind="platform", id="cli:import"), file,
-                                          progress=lambda n: bar.advance(task, n))
+            return await import_customers(
+                tenant,
+                Actor(kind="platform", id="cli:import"),
+                file,
+                progress=lambda n: bar.advance(task, n),
+            )
 
     result = _run(go)
     console.print(f"{result.created} created, {len(result.errors)} rejected of {result.total} rows")
@@ -286,8 +315,11 @@ def demo(slug: str, count: int, reset: bool) -> None:
     from core.migrate import migrate as run_migrate
 
     _run(lambda: run_migrate(get_settings()), database=False)
-    result = _run(lambda: seed_demo(slug=slug, customers=count, reset=reset,
-                                    progress=lambda m: console.print(f"  {m}")))
+    result = _run(
+        lambda: seed_demo(
+            slug=slug, customers=count, reset=reset, progress=lambda m: console.print(f"  {m}")
+        )
+    )
     console.print(
         f"[green]demo tenant {result.tenant.slug}[/green]: {result.customers} customers, "
         f"{result.purchases} purchases in {result.seconds:.1f}s (RFM recompute {result.rfm_seconds:.2f}s)\n"
@@ -295,7 +327,9 @@ def demo(slug: str, count: int, reset: bool) -> None:
         f"staff logins: boss, hq, sh01-store_manager, sh01-cashier, … password {PASSWORD}"
     )
     get_settings().home.mkdir(parents=True, exist_ok=True)
-    (get_settings().home / "demo.json").write_text(json.dumps({"tenant": slug, "api_key": result.api_key}))
+    (get_settings().home / "demo.json").write_text(
+        json.dumps({"tenant": slug, "api_key": result.api_key})
+    )
 
 
 @main.command()
@@ -317,7 +351,9 @@ def serve(host: str, port: int, workers: int) -> None:
     if demo_file.exists():
         console.print(f"demo API key: {json.loads(demo_file.read_text())['api_key']}")
     os.environ.setdefault("MENDIAN_HOME", str(settings.home))
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

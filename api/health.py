@@ -11,8 +11,7 @@ from piccolo.querystring import QueryString
 from core.db import get_database
 
 
-@get("/health", operation_id="health", summary="Liveness and dependencies",
-     include_in_schema=True)
+@get("/health", operation_id="health", summary="Liveness and dependencies", include_in_schema=True)
 async def health() -> Response[dict[str, Any]]:
     checks: dict[str, str] = {}
     status = 200
@@ -23,4 +22,6 @@ async def health() -> Response[dict[str, Any]]:
     except Exception as exc:  # a health check reports, it does not raise
         checks["database"] = f"error: {type(exc).__name__}"
         status = 503
-    return Response({"status": "ok" if status == 200 else "degraded", "checks": checks}, status_code=status)
+    return Response(
+        {"status": "ok" if status == 200 else "degraded", "checks": checks}, status_code=status
+    )

@@ -65,7 +65,9 @@ def _aware(value: dt.datetime | None, field: str) -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC)
     if value.tzinfo is None:
-        raise ValidationFailed("time must carry a timezone offset", field=field, code="naive_datetime")
+        raise ValidationFailed(
+            "time must carry a timezone offset", field=field, code="naive_datetime"
+        )
     return value.astimezone(dt.UTC)
 
 
@@ -82,7 +84,9 @@ def _staff_id(actor: Actor) -> UUID | None:
     return UUID(actor.id) if actor.kind == "staff" else None
 
 
-async def log_interaction(tenant: TenantInfo, actor: Actor, data: InteractionInput | dict[str, Any]) -> UUID:
+async def log_interaction(
+    tenant: TenantInfo, actor: Actor, data: InteractionInput | dict[str, Any]
+) -> UUID:
     actor.require("interactions:write")
     payload = convert(data, InteractionInput)
     occurred = _aware(payload.occurred_at, "occurred_at")
@@ -92,15 +96,28 @@ async def log_interaction(tenant: TenantInfo, actor: Actor, data: InteractionInp
         await _check(payload.store_id, None, actor)
         if payload.task_id and not await Task.exists().where(Task.id == payload.task_id):
             raise ValidationFailed("unknown task", field="task_id", code="unknown_task")
-        await Interaction.insert(Interaction(
-            id=interaction_id, customer_id=payload.customer_id, store_id=payload.store_id,
-            staff_id=_staff_id(actor), channel=payload.channel, occurred_at=occurred,
-            content=payload.content, feedback=payload.feedback, task_id=payload.task_id,
-        ))
-        await emit("interaction.logged", interaction_id, {
-            "interaction_id": str(interaction_id), "customer_id": str(payload.customer_id),
-            "channel": payload.channel,
-        })
+        await Interaction.insert(
+            Interaction(
+                id=interaction_id,
+                customer_id=payload.customer_id,
+                store_id=payload.store_id,
+                staff_id=_staff_id(actor),
+                channel=payload.channel,
+                occurred_at=occurred,
+                content=payload.content,
+                feedback=payload.feedback,
+                task_id=payload.task_id,
+            )
+        )
+        await emit(
+            "interaction.logged",
+            interaction_id,
+            {
+                "interaction_id": str(interaction_id),
+                "customer_id": str(payload.customer_id),
+                "channel": payload.channel,
+            },
+        )
     return interaction_id
 
 
@@ -113,14 +130,23 @@ async def create_task(tenant: TenantInfo, actor: Actor, data: TaskInput | dict[s
         if payload.customer_id:
             await load_customer_row(payload.customer_id)
         await _check(payload.store_id, payload.owner_staff_id, actor)
-        await Task.insert(Task(
-            id=task_id, customer_id=payload.customer_id, store_id=payload.store_id,
-            owner_staff_id=payload.owner_staff_id, title=payload.title, notes=payload.notes, due_at=due,
-        ))
+        await Task.insert(
+            Task(
+                id=task_id,
+                customer_id=payload.customer_id,
+                store_id=payload.store_id,
+                owner_staff_id=payload.owner_staff_id,
+                title=payload.title,
+                notes=payload.notes,
+                due_at=due,
+            )
+        )
     return task_id
 
 
-async def complete_task(tenant: TenantInfo, actor: Actor, task_id: UUID, *, note: str = "") -> UUID | None:
+async def complete_task(
+    tenant: TenantInfo, actor: Actor, task_id: UUID, *, note: str = ""
+) -> UUID | None:
     """Complete an open task; if it belongs to an active revisit plan, create the next task.
 
     Returns the id of the next task, if one was created.
@@ -133,51 +159,89 @@ async def complete_task(tenant: TenantInfo, actor: Actor, task_id: UUID, *, note
         if task is None or not actor.sees_store(task["store_id"]):
             raise NotFound("task not found", field="id")
         if task["status"] != "open":
-            raise ValidationFailed("task is already completed", field="id", code="already_completed")
+            raise ValidationFailed(
+                "task is already completed", field="id", code="already_completed"
+            )
         now = dt.datetime.now(dt.UTC)
         notes = (task["notes"] + "\n" + note).strip() if note else task["notes"]
-        await Task.update({Task.status: "done", Task.completed_at: now, Task.completed_by: _staff_id(actor),
-                           Task.notes: notes}).where(Task.id == task_id)
+        await Task.update(
+            {
+                Task.status: "done",
+                Task.completed_at: now,
+                Task.completed_by: _staff_id(actor),
+                Task.notes: notes,
+            }
+        ).where(Task.id == task_id)
         plan_id = task["revisit_plan_id"]
         if plan_id is None:
             return None
-        plan = await RevisitPlan.select().where(RevisitPlan.id == plan_id, RevisitPlan.active.eq(True)).first()
+        plan = (
+            await RevisitPlan.select()
+            .where(RevisitPlan.id == plan_id, RevisitPlan.active.eq(True))
+            .first()
+        )
         if plan is None:
             return None
         next_id = uuid4()
-        await Task.insert(Task(
-            id=next_id, customer_id=plan["customer_id"], store_id=plan["store_id"],
-            owner_staff_id=plan["owner_staff_id"], title=plan["title"], revisit_plan_id=plan_id,
-            due_at=now + dt.timedelta(days=plan["interval_days"]),
-        ))
+        await Task.insert(
+            Task(
+                id=next_id,
+                customer_id=plan["customer_id"],
+                store_id=plan["store_id"],
+                owner_staff_id=plan["owner_staff_id"],
+                title=plan["title"],
+                revisit_plan_id=plan_id,
+                due_at=now + dt.timedelta(days=plan["interval_days"]),
+            )
+        )
         return next_id
 
 
-async def create_revisit_plan(tenant: TenantInfo, actor: Actor, data: RevisitPlanInput | dict[str, Any]) -> UUID:
+async def create_revisit_plan(
+    tenant: TenantInfo, actor: Actor, data: RevisitPlanInput | dict[str, Any]
+) -> UUID:
     """A plan ("call every 30 days") and its first task."""
     actor.require("tasks:write")
     payload = convert(data, RevisitPlanInput)
-    first_due = _aware(payload.first_due_at, "first_due_at") if payload.first_due_at else (
-        dt.datetime.now(dt.UTC) + dt.timedelta(days=payload.interval_days)
+    first_due = (
+        _aware(payload.first_due_at, "first_due_at")
+        if payload.first_due_at
+        else (dt.datetime.now(dt.UTC) + dt.timedelta(days=payload.interval_days))
     )
     plan_id = uuid4()
     async with tenant_tx(tenant.id):
         await load_customer_row(payload.customer_id)
         await _check(payload.store_id, payload.owner_staff_id, actor)
-        await RevisitPlan.insert(RevisitPlan(
-            id=plan_id, customer_id=payload.customer_id, store_id=payload.store_id,
-            owner_staff_id=payload.owner_staff_id, title=payload.title, channel=payload.channel,
-            interval_days=payload.interval_days,
-        ))
-        await Task.insert(Task(
-            customer_id=payload.customer_id, store_id=payload.store_id, owner_staff_id=payload.owner_staff_id,
-            title=payload.title, revisit_plan_id=plan_id, due_at=first_due,
-        ))
+        await RevisitPlan.insert(
+            RevisitPlan(
+                id=plan_id,
+                customer_id=payload.customer_id,
+                store_id=payload.store_id,
+                owner_staff_id=payload.owner_staff_id,
+                title=payload.title,
+                channel=payload.channel,
+                interval_days=payload.interval_days,
+            )
+        )
+        await Task.insert(
+            Task(
+                customer_id=payload.customer_id,
+                store_id=payload.store_id,
+                owner_staff_id=payload.owner_staff_id,
+                title=payload.title,
+                revisit_plan_id=plan_id,
+                due_at=first_due,
+            )
+        )
     return plan_id
 
 
 async def overdue_tasks(
-    tenant: TenantInfo, actor: Actor, *, store_id: UUID | None = None, owner_staff_id: UUID | None = None,
+    tenant: TenantInfo,
+    actor: Actor,
+    *,
+    store_id: UUID | None = None,
+    owner_staff_id: UUID | None = None,
     now: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Open tasks past their due time, oldest first, for a store and/or a staff member."""

@@ -139,8 +139,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     home = Path(env.get("MENDIAN_HOME", ".mendian")).expanduser()
     url = env.get("DATABASE_URL", "").strip()
-    database = DatabaseURL.parse(url) if url else DatabaseURL(
-        dialect="sqlite", path=str(home / "mendian.sqlite3")
+    database = (
+        DatabaseURL.parse(url)
+        if url
+        else DatabaseURL(dialect="sqlite", path=str(home / "mendian.sqlite3"))
     )
     redis_url = env.get("REDIS_URL", "").strip() or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -157,7 +159,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not admin:
         raise ConfigError("MENDIAN_ADMIN_TOKEN is required when DATABASE_URL is set")
     old = tuple(k.strip() for k in env.get("MENDIAN_OLD_SECRET_KEYS", "").split(",") if k.strip())
-    for name, value in [("MENDIAN_SECRET_KEY", secret), *(("MENDIAN_OLD_SECRET_KEYS", k) for k in old)]:
+    for name, value in [
+        ("MENDIAN_SECRET_KEY", secret),
+        *(("MENDIAN_OLD_SECRET_KEYS", k) for k in old),
+    ]:
         if len(value) < MIN_SECRET_LENGTH:
             raise ConfigError(f"{name}: must be at least {MIN_SECRET_LENGTH} characters")
     if len(admin) < 16:

@@ -40,37 +40,71 @@ class ConsentInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     proof: Annotated[str, Meta(max_length=2000)] = ""
 
 
-async def set_consent(tenant: TenantInfo, actor: Actor, data: ConsentInput | dict[str, Any]) -> dict[str, Any]:
+async def set_consent(
+    tenant: TenantInfo, actor: Actor, data: ConsentInput | dict[str, Any]
+) -> dict[str, Any]:
     """Record a grant or withdrawal; audited, and ``consent.changed`` is emitted."""
     actor.require("consent:write")
     payload = convert(data, ConsentInput)
     async with tenant_tx(tenant.id):
         await load_customer_row(payload.customer_id)
         now = dt.datetime.now(dt.UTC)
-        rows = await run("SELECT COALESCE(MAX(seq), 0) AS seq FROM consent_record WHERE tenant_id = :t",
-                         t=tenant.id)
-        await ConsentRecord.insert(ConsentRecord(
-            customer_id=payload.customer_id, purpose=payload.purpose, channel=payload.channel,
-            granted=payload.granted, source=payload.source, proof=payload.proof, recorded_at=now,
-            seq=int(rows[0]["seq"]) + 1,
-        ))
-        await audit(actor, "consent.grant" if payload.granted else "consent.withdraw",
-                    subject_type="customer", subject_id=payload.customer_id,
-                    details={"purpose": payload.purpose, "channel": payload.channel, "source": payload.source})
-        await emit("consent.changed", payload.customer_id, {
-            "customer_id": str(payload.customer_id), "purpose": payload.purpose,
-            "channel": payload.channel, "granted": payload.granted,
-        })
-    return {"customer_id": payload.customer_id, "purpose": payload.purpose, "channel": payload.channel,
-            "granted": payload.granted, "recorded_at": now}
+        rows = await run(
+            "SELECT COALESCE(MAX(seq), 0) AS seq FROM consent_record WHERE tenant_id = :t",
+            t=tenant.id,
+        )
+        await ConsentRecord.insert(
+            ConsentRecord(
+                customer_id=payload.customer_id,
+                purpose=payload.purpose,
+                channel=payload.channel,
+                granted=payload.granted,
+                source=payload.source,
+                proof=payload.proof,
+                recorded_at=now,
+                seq=int(rows[0]["seq"]) + 1,
+            )
+        )
+        await audit(
+            actor,
+            "consent.grant" if payload.granted else "consent.withdraw",
+            subject_type="customer",
+            subject_id=payload.customer_id,
+            details={
+                "purpose": payload.purpose,
+                "channel": payload.channel,
+                "source": payload.source,
+            },
+        )
+        await emit(
+            "consent.changed",
+            payload.customer_id,
+            {
+                "customer_id": str(payload.customer_id),
+                "purpose": payload.purpose,
+                "channel": payload.channel,
+                "granted": payload.granted,
+            },
+        )
+    return {
+        "customer_id": payload.customer_id,
+        "purpose": payload.purpose,
+        "channel": payload.channel,
+        "granted": payload.granted,
+        "recorded_at": now,
+    }
 
 
 async def consent_state(tenant: TenantInfo, customer_id: UUID) -> dict[tuple[str, str], bool]:
     """The consent in force per (purpose, channel) for one customer."""
     async with tenant_tx(tenant.id, write=False):
-        rows = await ConsentRecord.select(
-            ConsentRecord.purpose, ConsentRecord.channel, ConsentRecord.granted
-        ).where(ConsentRecord.customer_id == customer_id).order_by(ConsentRecord.seq)
+        rows = (
+            await ConsentRecord.select(
+                ConsentRecord.purpose, ConsentRecord.channel, ConsentRecord.granted
+            )
+            .where(ConsentRecord.customer_id == customer_id)
+            .order_by(ConsentRecord.seq)
+        )
     state: dict[tuple[str, str], bool] = {}
     for r in rows:
         state[(r["purpose"], r["channel"])] = bool(r["granted"])

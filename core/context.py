@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from core.errors import Forbidden
 
 __all__ = ["Actor", "RFMThresholds", "TenantInfo"]
@@ -34,8 +36,7 @@ class RFMThresholds:
     def from_settings(cls, raw: dict[str, Any] | None) -> RFMThresholds:
         if not raw:
             return cls()
-        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-        return cls(**fields)
+        return msgspec.convert(raw, cls)
 
 
 @dataclass(frozen=True)

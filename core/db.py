@@ -43,8 +43,8 @@ __all__ = [
     "Database",
     "TenantScoped",
     "current_tenant",
-    "fetch",
     "execute",
+    "fetch",
     "platform_tx",
     "tenant_tx",
 ]
@@ -75,38 +75,47 @@ class TenantScoped:
 
     tenant_id = UUIDColumn(null=False, default=None, index=False)
 
-    def __init__(self, _data: dict[Any, Any] | None = None, _ignore_missing: bool = False,
-                 _exists_in_db: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        _data: dict[Any, Any] | None = None,
+        _ignore_missing: bool = False,
+        _exists_in_db: bool = False,
+        **kwargs: Any,
+    ) -> None:
         # New rows belong to the tenant of the open transaction unless loaded from the database.
         if not _exists_in_db and "tenant_id" not in kwargs and (tenant := current_tenant.get()):
             kwargs["tenant_id"] = tenant
         super().__init__(_data, _ignore_missing, _exists_in_db, **kwargs)  # type: ignore[call-arg]
 
     @classmethod
-    def select(cls, *columns: Any, exclude_secrets: bool = False) -> Select:
+    def _scope(cls) -> tuple[Any, UUID]:
+        """The piccolo ``Table`` implementation (next in the MRO) and the current tenant."""
         table: Any = cls
-        tenant = _require_tenant(table)
-        return Table.select.__func__(table, *columns, exclude_secrets=exclude_secrets).where(  # type: ignore[attr-defined]
-            table.tenant_id == tenant
-        )
+        return super(TenantScoped, table), _require_tenant(table)
+
+    @classmethod
+    def select(cls, *columns: Any, exclude_secrets: bool = False) -> Select:
+        parent, tenant = cls._scope()
+        query: Select = parent.select(*columns, exclude_secrets=exclude_secrets)
+        return query.where(cls.tenant_id == tenant)
 
     @classmethod
     def objects(cls, *prefetch: Any) -> Objects:
-        table: Any = cls
-        tenant = _require_tenant(table)
-        return Table.objects.__func__(table, *prefetch).where(table.tenant_id == tenant)  # type: ignore[attr-defined]
+        parent, tenant = cls._scope()
+        query: Objects = parent.objects(*prefetch)
+        return query.where(cls.tenant_id == tenant)
 
     @classmethod
     def count(cls, column: Any = None, distinct: Any = None) -> Count:
-        table: Any = cls
-        tenant = _require_tenant(table)
-        return Table.count.__func__(table, column, distinct).where(table.tenant_id == tenant)  # type: ignore[attr-defined]
+        parent, tenant = cls._scope()
+        query: Count = parent.count(column, distinct)
+        return query.where(cls.tenant_id == tenant)
 
     @classmethod
     def exists(cls) -> Exists:
-        table: Any = cls
-        tenant = _require_tenant(table)
-        return Table.exists.__func__(table).where(table.tenant_id == tenant)  # type: ignore[attr-defined]
+        parent, tenant = cls._scope()
+        query: Exists = parent.exists()
+        return query.where(cls.tenant_id == tenant)
 
     @classmethod
     def update(
@@ -116,35 +125,34 @@ class TenantScoped:
         use_auto_update: bool = True,
         **kwargs: Any,
     ) -> Update:
-        table: Any = cls
-        tenant = _require_tenant(table)
-        query = Table.update.__func__(  # type: ignore[attr-defined]
-            table, values, force=force, use_auto_update=use_auto_update, **kwargs
+        parent, tenant = cls._scope()
+        query: Update = parent.update(
+            values, force=force, use_auto_update=use_auto_update, **kwargs
         )
-        return query.where(table.tenant_id == tenant)  # type: ignore[no-any-return]
+        return query.where(cls.tenant_id == tenant)
 
     @classmethod
     def delete(cls, force: bool = False) -> Delete:
-        table: Any = cls
-        tenant = _require_tenant(table)
-        return Table.delete.__func__(table, force=force).where(table.tenant_id == tenant)  # type: ignore[attr-defined]
+        parent, tenant = cls._scope()
+        query: Delete = parent.delete(force=force)
+        return query.where(cls.tenant_id == tenant)
 
     @classmethod
     def insert(cls, *rows: Any) -> Insert:
-        table: Any = cls
-        tenant = _require_tenant(table)
+        parent, tenant = cls._scope()
         for row in rows:
             if row.tenant_id is None:
                 row.tenant_id = tenant
             elif row.tenant_id != tenant:
-                raise UnscopedQuery(f"row for another tenant inserted into {table._meta.tablename}")
-        return Table.insert.__func__(table, *rows)  # type: ignore[attr-defined,no-any-return]
+                raise UnscopedQuery(f"row for another tenant inserted into {cls.__name__}")
+        query: Insert = parent.insert(*rows)
+        return query
 
     @classmethod
     def raw(cls, sql: str, *args: Any) -> Raw:
-        table: Any = cls
-        _require_tenant(table)
-        return Table.raw.__func__(table, sql, *args)  # type: ignore[attr-defined,no-any-return]
+        parent, _tenant = cls._scope()
+        query: Raw = parent.raw(sql, *args)
+        return query
 
 
 class Database:
@@ -173,9 +181,7 @@ class Database:
 
     async def start(self) -> None:
         if isinstance(self.engine, PostgresEngine):
-            await self.engine.start_connection_pool(
-                min_size=1, max_size=self.settings.db_pool_size
-            )
+            await self.engine.start_connection_pool(min_size=1, max_size=self.settings.db_pool_size)
 
     async def stop(self) -> None:
         if isinstance(self.engine, PostgresEngine):

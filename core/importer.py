@@ -22,20 +22,45 @@ from core.errors import MendianError
 __all__ = ["ImportReport", "RowError", "import_customers", "read_rows"]
 
 HEADERS = {
-    "name": "name", "姓名": "name", "客户姓名": "name",
-    "phone": "phone", "mobile": "phone", "手机": "phone", "手机号": "phone", "电话": "phone",
-    "email": "email", "邮箱": "email",
-    "gender": "gender", "性别": "gender",
-    "birthday": "birthday", "生日": "birthday",
-    "company": "company", "公司": "company",
-    "position": "position", "职位": "position",
-    "address": "address", "地址": "address",
-    "tags": "tags", "标签": "tags",
-    "notes": "notes", "备注": "notes",
-    "card_no": "card_no", "会员卡号": "card_no", "卡号": "card_no",
+    "name": "name",
+    "姓名": "name",
+    "客户姓名": "name",
+    "phone": "phone",
+    "mobile": "phone",
+    "手机": "phone",
+    "手机号": "phone",
+    "电话": "phone",
+    "email": "email",
+    "邮箱": "email",
+    "gender": "gender",
+    "性别": "gender",
+    "birthday": "birthday",
+    "生日": "birthday",
+    "company": "company",
+    "公司": "company",
+    "position": "position",
+    "职位": "position",
+    "address": "address",
+    "地址": "address",
+    "tags": "tags",
+    "标签": "tags",
+    "notes": "notes",
+    "备注": "notes",
+    "card_no": "card_no",
+    "会员卡号": "card_no",
+    "卡号": "card_no",
 }
-GENDERS = {"男": "male", "女": "female", "m": "male", "f": "female", "male": "male", "female": "female",
-           "other": "other", "unknown": "unknown", "": "unknown"}
+GENDERS = {
+    "男": "male",
+    "女": "female",
+    "m": "male",
+    "f": "female",
+    "male": "male",
+    "female": "female",
+    "other": "other",
+    "unknown": "unknown",
+    "": "unknown",
+}
 MAX_ROWS = 200_000
 
 
@@ -83,7 +108,11 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         for n, raw in enumerate(reader, start=2):
-            cells = {str(k or "").strip(): (v or "").strip() for k, v in raw.items() if not isinstance(v, list)}
+            cells = {
+                str(k or "").strip(): (v or "").strip()
+                for k, v in raw.items()
+                if not isinstance(v, list)
+            }
             if any(cells.values()):
                 yield n, cells
 
@@ -95,7 +124,11 @@ def _to_input(cells: dict[str, str]) -> dict[str, Any]:
         if key is None or value == "":
             continue
         if key == "tags":
-            data["tags"] = [t.strip() for t in value.replace("、", ",").replace("，", ",").split(",") if t.strip()]
+            data["tags"] = [
+                t.strip()
+                for t in value.replace("、", ",").replace("，", ",").split(",")
+                if t.strip()
+            ]
         elif key == "gender":
             data["gender"] = GENDERS.get(value.lower(), value)
         elif key == "birthday":
@@ -113,7 +146,9 @@ async def import_customers(
     for row_no, cells in read_rows(path):
         report.total += 1
         if report.total > MAX_ROWS:
-            report.errors.append(RowError(row_no, None, f"more than {MAX_ROWS} rows; split the file"))
+            report.errors.append(
+                RowError(row_no, None, f"more than {MAX_ROWS} rows; split the file")
+            )
             break
         try:
             await create_customer(tenant, actor, _to_input(cells))

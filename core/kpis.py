@@ -43,16 +43,26 @@ class CoreKpis(msgspec.Struct, kw_only=True):
 
 
 async def core_kpis(
-    tenant: TenantInfo, actor: Actor, period_from: dt.datetime, period_to: dt.datetime, store_id: UUID | None = None
+    tenant: TenantInfo,
+    actor: Actor,
+    period_from: dt.datetime,
+    period_to: dt.datetime,
+    store_id: UUID | None = None,
 ) -> CoreKpis:
     actor.require("kpis:read")
     if period_from.tzinfo is None or period_to.tzinfo is None:
-        raise ValidationFailed("period bounds must carry a timezone offset", field="from", code="naive_datetime")
+        raise ValidationFailed(
+            "period bounds must carry a timezone offset", field="from", code="naive_datetime"
+        )
     if period_to <= period_from:
         raise ValidationFailed("'to' must be after 'from'", field="to", code="invalid_period")
     if store_id is not None and not actor.sees_store(store_id):
         raise ValidationFailed("unknown store", field="store_id", code="unknown_store")
-    p: dict[str, Any] = {"t": tenant.id, "a": period_from.astimezone(dt.UTC), "b": period_to.astimezone(dt.UTC)}
+    p: dict[str, Any] = {
+        "t": tenant.id,
+        "a": period_from.astimezone(dt.UTC),
+        "b": period_to.astimezone(dt.UTC),
+    }
     store_p = " AND store_id = :s" if store_id else ""
     home_c = " AND c.home_store_id = :s" if store_id else ""
     if store_id:
@@ -60,32 +70,49 @@ async def core_kpis(
     async with tenant_tx(tenant.id, write=False):
         new = await run(
             f"SELECT COUNT(*) AS n FROM customer c WHERE c.tenant_id = :t AND c.created_at >= :a "
-            f"AND c.created_at < :b AND c.status <> 'merged'{home_c}", **p)
+            f"AND c.created_at < :b AND c.status <> 'merged'{home_c}",
+            **p,
+        )
         sales = await run(
             "SELECT COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS total FROM purchase "
-            f"WHERE tenant_id = :t AND occurred_at >= :a AND occurred_at < :b{store_p}", **p)
+            f"WHERE tenant_id = :t AND occurred_at >= :a AND occurred_at < :b{store_p}",
+            **p,
+        )
         sale_count = await run(
             "SELECT COUNT(*) AS n FROM purchase WHERE tenant_id = :t AND kind = 'sale' "
-            f"AND occurred_at >= :a AND occurred_at < :b{store_p}", **p)
+            f"AND occurred_at >= :a AND occurred_at < :b{store_p}",
+            **p,
+        )
         active = await run(
             "SELECT COUNT(*) AS active, COALESCE(SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0) AS repeat FROM ("
             "SELECT customer_id, COUNT(*) AS n FROM purchase WHERE tenant_id = :t AND kind = 'sale' "
             f"AND customer_id IS NOT NULL AND occurred_at >= :a AND occurred_at < :b{store_p} "
-            "GROUP BY customer_id) q", **p)
+            "GROUP BY customer_id) q",
+            **p,
+        )
         mix = await run(
             "SELECT s.value_class AS k, COUNT(*) AS n FROM customer_stats s JOIN customer c "
             "ON c.tenant_id = s.tenant_id AND c.id = s.customer_id "
-            f"WHERE s.tenant_id = :t AND c.status = 'active'{home_c} GROUP BY s.value_class", **p)
+            f"WHERE s.tenant_id = :t AND c.status = 'active'{home_c} GROUP BY s.value_class",
+            **p,
+        )
     n_sales = int(sale_count[0]["n"])
     net = int(sales[0]["total"])
     n_active = int(active[0]["active"])
     n_repeat = int(active[0]["repeat"])
     classes = {"high_value": 0, "regular": 0, "potential": 0} | {r["k"]: int(r["n"]) for r in mix}
     return CoreKpis(
-        period_from=period_from, period_to=period_to, store_id=store_id,
-        new_customers=int(new[0]["n"]), active_customers=n_active, repeat_customers=n_repeat,
-        repeat_rate=(Decimal(n_repeat) / n_active).quantize(Decimal("0.0001")) if n_active else Decimal(0),
-        sales_count=n_sales, net_sales=from_minor(net, tenant.currency),
+        period_from=period_from,
+        period_to=period_to,
+        store_id=store_id,
+        new_customers=int(new[0]["n"]),
+        active_customers=n_active,
+        repeat_customers=n_repeat,
+        repeat_rate=(Decimal(n_repeat) / n_active).quantize(Decimal("0.0001"))
+        if n_active
+        else Decimal(0),
+        sales_count=n_sales,
+        net_sales=from_minor(net, tenant.currency),
         average_ticket=from_minor(round(net / n_sales), tenant.currency) if n_sales else Decimal(0),
         value_class_mix=classes,
     )

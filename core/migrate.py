@@ -87,7 +87,10 @@ async def secure_postgres(engine: Engine, settings: Settings) -> None:
         if name == "migration":
             continue
         privileges = "SELECT, INSERT" if name in APPEND_ONLY else "SELECT, INSERT, UPDATE, DELETE"
-        statements += [f'REVOKE ALL ON "{name}" FROM {role}', f'GRANT {privileges} ON "{name}" TO {role}']
+        statements += [
+            f'REVOKE ALL ON "{name}" FROM {role}',
+            f'GRANT {privileges} ON "{name}" TO {role}',
+        ]
         if name in tenant_tables:
             check = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
             statements += [

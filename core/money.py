@@ -28,11 +28,15 @@ def to_minor(value: Decimal | str | int, currency: str, *, field: str) -> int:
     scaled = amount.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
         raise ValidationFailed(
-            f"{currency} amounts have at most {exponent(currency)} decimals", field=field, code="invalid_amount"
+            f"{currency} amounts have at most {exponent(currency)} decimals",
+            field=field,
+            code="invalid_amount",
         )
     return int(scaled)
 
 
 def from_minor(value: int, currency: str) -> Decimal:
     places = exponent(currency)
-    return (Decimal(value).scaleb(-places)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return (Decimal(value).scaleb(-places)).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
+    )

@@ -17,7 +17,9 @@ def normalize_phone(raw: str, region: str, *, field: str = "phone") -> str:
     """Return E.164 (``+8613912347777``) or raise :class:`ValidationFailed`."""
     text = raw.strip()
     if not text or len(text) > 32:
-        raise ValidationFailed("phone number is empty or too long", field=field, code="invalid_phone")
+        raise ValidationFailed(
+            "phone number is empty or too long", field=field, code="invalid_phone"
+        )
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

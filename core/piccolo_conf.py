@@ -5,7 +5,6 @@ found through their manifests, so ``mendian migrate`` runs them all in dependenc
 """
 
 from piccolo.conf.apps import AppRegistry
-
 from piccolo.engine.base import Engine
 
 from core.config import get_settings

@@ -35,34 +35,54 @@ Exporter = Callable[[TenantInfo, UUID], Awaitable[dict[str, Any]]]
 Eraser = Callable[[TenantInfo, UUID], Awaitable[None]]
 
 
-def _plain(rows: Sequence[dict[str, Any]], drop: tuple[str, ...] = ("tenant_id",)) -> list[dict[str, Any]]:
+def _plain(
+    rows: Sequence[dict[str, Any]], drop: tuple[str, ...] = ("tenant_id",)
+) -> list[dict[str, Any]]:
     return [msgspec.to_builtins({k: v for k, v in r.items() if k not in drop}) for r in rows]
 
 
 async def export_customer(
-    tenant: TenantInfo, actor: Actor, customer_id: UUID, *, plugin_exporters: Sequence[tuple[str, Exporter]] = ()
+    tenant: TenantInfo,
+    actor: Actor,
+    customer_id: UUID,
+    *,
+    plugin_exporters: Sequence[tuple[str, Exporter]] = (),
 ) -> dict[str, Any]:
     """Everything held about the customer, core and plugins, as JSON-ready data; audited."""
     actor.require("customers:export")
     async with tenant_tx(tenant.id):
         row = await load_customer_row(customer_id, active_only=False)
         profile = msgspec.to_builtins(to_view(row, unmask=True))
-        purchases = await Purchase.select().where(Purchase.customer_id == customer_id).order_by(Purchase.occurred_at)
+        purchases = (
+            await Purchase.select()
+            .where(Purchase.customer_id == customer_id)
+            .order_by(Purchase.occurred_at)
+        )
         ids = [p["id"] for p in purchases]
-        lines = await PurchaseLine.select().where(PurchaseLine.purchase_id.is_in(ids)) if ids else []
+        lines = (
+            await PurchaseLine.select().where(PurchaseLine.purchase_id.is_in(ids)) if ids else []
+        )
         for p in purchases:
             p["amount"] = str(from_minor(p.pop("amount_minor"), p["currency"]))
         data: dict[str, Any] = {
             "exported_at": dt.datetime.now(dt.UTC).isoformat(),
             "tenant": tenant.slug,
             "customer": profile,
-            "statistics": _plain(await CustomerStats.select().where(CustomerStats.customer_id == customer_id)),
+            "statistics": _plain(
+                await CustomerStats.select().where(CustomerStats.customer_id == customer_id)
+            ),
             "purchases": _plain(purchases, ("tenant_id", "request_hash", "idempotency_key")),
             "purchase_lines": _plain(lines),
-            "interactions": _plain(await Interaction.select().where(Interaction.customer_id == customer_id)),
+            "interactions": _plain(
+                await Interaction.select().where(Interaction.customer_id == customer_id)
+            ),
             "tasks": _plain(await Task.select().where(Task.customer_id == customer_id)),
-            "revisit_plans": _plain(await RevisitPlan.select().where(RevisitPlan.customer_id == customer_id)),
-            "consent": _plain(await ConsentRecord.select().where(ConsentRecord.customer_id == customer_id)),
+            "revisit_plans": _plain(
+                await RevisitPlan.select().where(RevisitPlan.customer_id == customer_id)
+            ),
+            "consent": _plain(
+                await ConsentRecord.select().where(ConsentRecord.customer_id == customer_id)
+            ),
             "plugins": {},
         }
         for plugin_id, exporter in plugin_exporters:
@@ -76,7 +96,11 @@ def pseudonym(tenant_id: UUID, customer_id: UUID) -> str:
 
 
 async def erase_customer(
-    tenant: TenantInfo, actor: Actor, customer_id: UUID, *, plugin_erasers: Sequence[tuple[str, Eraser]] = ()
+    tenant: TenantInfo,
+    actor: Actor,
+    customer_id: UUID,
+    *,
+    plugin_erasers: Sequence[tuple[str, Eraser]] = (),
 ) -> str:
     """Remove personal fields in core and every plugin; purchases (financial records) stay,
     attached to a pseudonymous row. Returns the pseudonym. Audited."""
@@ -84,20 +108,38 @@ async def erase_customer(
     async with tenant_tx(tenant.id):
         await load_customer_row(customer_id, active_only=False)
         name = pseudonym(tenant.id, customer_id)
-        await Customer.update({
-            Customer.name: name, Customer.phone_enc: None, Customer.phone_hash: None,
-            Customer.email_enc: None, Customer.email_hash: None, Customer.gender: "unknown",
-            Customer.birthday: None, Customer.company: "", Customer.position: "", Customer.address: "",
-            Customer.tags: json_text([]), Customer.notes: "", Customer.attributes: json_text({}),
-            Customer.card_no: None, Customer.assigned_staff_id: None, Customer.status: "erased",
-            Customer.updated_at: dt.datetime.now(dt.UTC),
-        }).where(Customer.id == customer_id)
+        await Customer.update(
+            {
+                Customer.name: name,
+                Customer.phone_enc: None,
+                Customer.phone_hash: None,
+                Customer.email_enc: None,
+                Customer.email_hash: None,
+                Customer.gender: "unknown",
+                Customer.birthday: None,
+                Customer.company: "",
+                Customer.position: "",
+                Customer.address: "",
+                Customer.tags: json_text([]),
+                Customer.notes: "",
+                Customer.attributes: json_text({}),
+                Customer.card_no: None,
+                Customer.assigned_staff_id: None,
+                Customer.status: "erased",
+                Customer.updated_at: dt.datetime.now(dt.UTC),
+            }
+        ).where(Customer.id == customer_id)
         await CustomerTag.delete().where(CustomerTag.customer_id == customer_id)
         await Interaction.update({Interaction.content: "[erased]", Interaction.feedback: ""}).where(
-            Interaction.customer_id == customer_id)
+            Interaction.customer_id == customer_id
+        )
         await Task.update({Task.notes: ""}).where(Task.customer_id == customer_id)
-        await RevisitPlan.update({RevisitPlan.active: False}).where(RevisitPlan.customer_id == customer_id)
-        await ConsentRecord.update({ConsentRecord.proof: ""}).where(ConsentRecord.customer_id == customer_id)
+        await RevisitPlan.update({RevisitPlan.active: False}).where(
+            RevisitPlan.customer_id == customer_id
+        )
+        await ConsentRecord.update({ConsentRecord.proof: ""}).where(
+            ConsentRecord.customer_id == customer_id
+        )
         await Purchase.update({Purchase.note: ""}).where(Purchase.customer_id == customer_id)
         for _plugin_id, eraser in plugin_erasers:
             await eraser(tenant, customer_id)

@@ -106,11 +106,14 @@ MAX_QTY = Decimal(1_000_000)
 
 def _qty_milli(qty: Decimal, field: str) -> int:
     if not qty.is_finite() or qty <= 0 or qty > MAX_QTY:
-        raise ValidationFailed("quantity must be positive and at most 1,000,000", field=field,
-                               code="invalid_quantity")
+        raise ValidationFailed(
+            "quantity must be positive and at most 1,000,000", field=field, code="invalid_quantity"
+        )
     scaled = qty * 1000
     if scaled != scaled.to_integral_value():
-        raise ValidationFailed("quantities have at most 3 decimals", field=field, code="invalid_quantity")
+        raise ValidationFailed(
+            "quantities have at most 3 decimals", field=field, code="invalid_quantity"
+        )
     return int(scaled)
 
 
@@ -122,11 +125,15 @@ def _utc(value: dt.datetime | None, field: str) -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC)
     if value.tzinfo is None:
-        raise ValidationFailed("time must carry a timezone offset", field=field, code="naive_datetime")
+        raise ValidationFailed(
+            "time must carry a timezone offset", field=field, code="naive_datetime"
+        )
     return value.astimezone(dt.UTC)
 
 
-async def _existing(idempotency_key: str | None, receipt_no: str | None, request_hash: str) -> UUID | None:
+async def _existing(
+    idempotency_key: str | None, receipt_no: str | None, request_hash: str
+) -> UUID | None:
     """The purchase an earlier identical request recorded, or None; mismatch is an error."""
     for column, value, what in (
         (Purchase.idempotency_key, idempotency_key, "idempotency key"),
@@ -134,7 +141,9 @@ async def _existing(idempotency_key: str | None, receipt_no: str | None, request
     ):
         if value is None:
             continue
-        row = await Purchase.select(Purchase.id, Purchase.request_hash).where(column == value).first()
+        row = (
+            await Purchase.select(Purchase.id, Purchase.request_hash).where(column == value).first()
+        )
         if row is not None:
             if row["request_hash"] != request_hash:
                 raise IdempotencyMismatch(
@@ -149,16 +158,32 @@ async def _load(purchase_id: UUID) -> PurchaseView:
     row = await Purchase.select().where(Purchase.id == purchase_id).first()
     if row is None:
         raise NotFound("purchase not found", field="id")
-    lines = await PurchaseLine.select().where(PurchaseLine.purchase_id == purchase_id).order_by(PurchaseLine.line_no)
+    lines = (
+        await PurchaseLine.select()
+        .where(PurchaseLine.purchase_id == purchase_id)
+        .order_by(PurchaseLine.line_no)
+    )
     cur = row["currency"]
     return PurchaseView(
-        id=row["id"], kind=row["kind"], customer_id=row["customer_id"], store_id=row["store_id"],
-        staff_id=row["staff_id"], occurred_at=row["occurred_at"], amount=from_minor(row["amount_minor"], cur),
-        currency=cur, channel=row["channel"], receipt_no=row["receipt_no"], refund_of_id=row["refund_of_id"],
+        id=row["id"],
+        kind=row["kind"],
+        customer_id=row["customer_id"],
+        store_id=row["store_id"],
+        staff_id=row["staff_id"],
+        occurred_at=row["occurred_at"],
+        amount=from_minor(row["amount_minor"], cur),
+        currency=cur,
+        channel=row["channel"],
+        receipt_no=row["receipt_no"],
+        refund_of_id=row["refund_of_id"],
         lines=[
             PurchaseLineView(
-                line_no=ln["line_no"], sku=ln["sku"], name=ln["name"], category=ln["category"],
-                qty=Decimal(ln["qty_milli"]) / 1000, unit_price=from_minor(ln["unit_price_minor"], cur),
+                line_no=ln["line_no"],
+                sku=ln["sku"],
+                name=ln["name"],
+                category=ln["category"],
+                qty=Decimal(ln["qty_milli"]) / 1000,
+                unit_price=from_minor(ln["unit_price_minor"], cur),
                 amount=from_minor(ln["amount_minor"], cur),
             )
             for ln in lines
@@ -172,7 +197,9 @@ async def get_purchase(tenant: TenantInfo, actor: Actor, purchase_id: UUID) -> P
         return await _load(purchase_id)
 
 
-async def _replay(tenant: TenantInfo, key: str | None, receipt: str | None, digest: str) -> PurchaseView | None:
+async def _replay(
+    tenant: TenantInfo, key: str | None, receipt: str | None, digest: str
+) -> PurchaseView | None:
     async with tenant_tx(tenant.id, write=False):
         existing = await _existing(key, receipt, digest)
         if existing is None:
@@ -203,13 +230,30 @@ async def record_purchase(
         qty = _qty_milli(line.qty, f"lines.{i - 1}.qty")
         price = to_minor(line.unit_price, tenant.currency, field=f"lines.{i - 1}.unit_price")
         if price < 0:
-            raise ValidationFailed("unit price cannot be negative", field=f"lines.{i - 1}.unit_price",
-                                   code="invalid_amount")
+            raise ValidationFailed(
+                "unit price cannot be negative",
+                field=f"lines.{i - 1}.unit_price",
+                code="invalid_amount",
+            )
         amount = int((Decimal(qty) * price / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         total += amount
-        lines.append(PurchaseLine(tenant_id=tenant.id, line_no=i, sku=line.sku, name=line.name, category=line.category,
-                                  qty_milli=qty, unit_price_minor=price, amount_minor=amount))
-    paid = to_minor(payload.amount, tenant.currency, field="amount") if payload.amount is not None else total
+        lines.append(
+            PurchaseLine(
+                tenant_id=tenant.id,
+                line_no=i,
+                sku=line.sku,
+                name=line.name,
+                category=line.category,
+                qty_milli=qty,
+                unit_price_minor=price,
+                amount_minor=amount,
+            )
+        )
+    paid = (
+        to_minor(payload.amount, tenant.currency, field="amount")
+        if payload.amount is not None
+        else total
+    )
     if paid < 0:
         raise ValidationFailed("amount cannot be negative", field="amount", code="invalid_amount")
     digest = _request_hash("sale", payload)
@@ -227,19 +271,34 @@ async def record_purchase(
             if payload.customer_id is not None and not await Customer.exists().where(
                 Customer.id == payload.customer_id, Customer.status == "active"
             ):
-                raise ValidationFailed("unknown customer", field="customer_id", code="unknown_customer")
-            if payload.staff_id is not None and not await Staff.exists().where(Staff.id == payload.staff_id):
-                raise ValidationFailed("unknown staff member", field="staff_id", code="unknown_staff")
+                raise ValidationFailed(
+                    "unknown customer", field="customer_id", code="unknown_customer"
+                )
+            if payload.staff_id is not None and not await Staff.exists().where(
+                Staff.id == payload.staff_id
+            ):
+                raise ValidationFailed(
+                    "unknown staff member", field="staff_id", code="unknown_staff"
+                )
             await Purchase.insert(
                 Purchase(
-                    id=purchase_id, customer_id=payload.customer_id, store_id=payload.store_id,
-                    staff_id=payload.staff_id, kind="sale", occurred_at=occurred, amount_minor=paid,
-                    currency=tenant.currency, channel=payload.channel, receipt_no=payload.receipt_no,
-                    idempotency_key=idempotency_key, request_hash=digest, note=payload.note,
+                    id=purchase_id,
+                    customer_id=payload.customer_id,
+                    store_id=payload.store_id,
+                    staff_id=payload.staff_id,
+                    kind="sale",
+                    occurred_at=occurred,
+                    amount_minor=paid,
+                    currency=tenant.currency,
+                    channel=payload.channel,
+                    receipt_no=payload.receipt_no,
+                    idempotency_key=idempotency_key,
+                    request_hash=digest,
+                    note=payload.note,
                 )
             )
-            for line in lines:
-                line.purchase_id = purchase_id
+            for row in lines:
+                row.purchase_id = purchase_id
             await PurchaseLine.insert(*lines)
             if payload.customer_id is not None:
                 await recompute_customers(tenant, [payload.customer_id])
@@ -273,8 +332,13 @@ def _event_payload(view: PurchaseView) -> dict[str, Any]:
         "occurred_at": view.occurred_at.isoformat(),
         "refund_of_id": str(view.refund_of_id) if view.refund_of_id else None,
         "lines": [
-            {"line_no": ln.line_no, "sku": ln.sku, "category": ln.category, "qty": str(ln.qty),
-             "amount": str(ln.amount)}
+            {
+                "line_no": ln.line_no,
+                "sku": ln.sku,
+                "category": ln.category,
+                "qty": str(ln.qty),
+                "amount": str(ln.amount),
+            }
             for ln in view.lines
         ],
     }
@@ -303,24 +367,36 @@ async def record_refund(
                 raise _Raced
             if get_database().is_postgres:
                 # Serialise refunds of one sale: the remaining quantity is read under this lock.
-                await run("SELECT id FROM purchase WHERE tenant_id = :t AND id = :p FOR UPDATE",
-                          t=tenant.id, p=payload.refund_of)
-            original = await Purchase.select().where(
-                Purchase.id == payload.refund_of, Purchase.kind == "sale"
-            ).first()
+                await run(
+                    "SELECT id FROM purchase WHERE tenant_id = :t AND id = :p FOR UPDATE",
+                    t=tenant.id,
+                    p=payload.refund_of,
+                )
+            original = (
+                await Purchase.select()
+                .where(Purchase.id == payload.refund_of, Purchase.kind == "sale")
+                .first()
+            )
             if original is None:
-                raise ValidationFailed("unknown purchase to refund", field="refund_of", code="unknown_purchase")
+                raise ValidationFailed(
+                    "unknown purchase to refund", field="refund_of", code="unknown_purchase"
+                )
             if not actor.sees_store(original["store_id"]):
-                raise ValidationFailed("unknown purchase to refund", field="refund_of", code="unknown_purchase")
+                raise ValidationFailed(
+                    "unknown purchase to refund", field="refund_of", code="unknown_purchase"
+                )
             orig_lines = {
                 ln["line_no"]: ln
-                for ln in await PurchaseLine.select().where(PurchaseLine.purchase_id == payload.refund_of)
+                for ln in await PurchaseLine.select().where(
+                    PurchaseLine.purchase_id == payload.refund_of
+                )
             }
             refunded = await run(
                 "SELECT l.refund_of_line_id AS line_id, SUM(l.qty_milli) AS qty FROM purchase_line l "
                 "JOIN purchase p ON p.tenant_id = l.tenant_id AND p.id = l.purchase_id "
                 "WHERE l.tenant_id = :t AND p.refund_of_id = :p GROUP BY l.refund_of_line_id",
-                t=tenant.id, p=payload.refund_of,
+                t=tenant.id,
+                p=payload.refund_of,
             )
             already = {str(r["line_id"]): -int(r["qty"]) for r in refunded}
             wanted: list[tuple[dict[str, Any], int]] = []
@@ -330,48 +406,88 @@ async def record_refund(
                     if left > 0:
                         wanted.append((ln, left))
                 if not wanted:
-                    raise ValidationFailed("this purchase is already fully refunded", field="refund_of",
-                                           code="already_refunded")
+                    raise ValidationFailed(
+                        "this purchase is already fully refunded",
+                        field="refund_of",
+                        code="already_refunded",
+                    )
             else:
                 for i, req in enumerate(payload.lines):
-                    ln = orig_lines.get(req.line_no)
-                    if ln is None:
-                        raise ValidationFailed("no such line in the purchase", field=f"lines.{i}.line_no",
-                                               code="unknown_line")
+                    if req.line_no not in orig_lines:
+                        raise ValidationFailed(
+                            "no such line in the purchase",
+                            field=f"lines.{i}.line_no",
+                            code="unknown_line",
+                        )
+                    ln = orig_lines[req.line_no]
                     qty = _qty_milli(req.qty, f"lines.{i}.qty")
                     left = ln["qty_milli"] - already.get(str(ln["id"]), 0)
                     if qty > left:
-                        raise ValidationFailed("refund exceeds the quantity left to refund",
-                                               field=f"lines.{i}.qty", code="over_refund")
+                        raise ValidationFailed(
+                            "refund exceeds the quantity left to refund",
+                            field=f"lines.{i}.qty",
+                            code="over_refund",
+                        )
                     wanted.append((ln, qty))
             gross = sum(ln["amount_minor"] for ln in orig_lines.values())
             refund_lines = []
             refund_gross = 0
             for n, (ln, qty) in enumerate(wanted, start=1):
-                amount = int((Decimal(ln["amount_minor"]) * qty / ln["qty_milli"]).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                amount = int(
+                    (Decimal(ln["amount_minor"]) * qty / ln["qty_milli"]).quantize(
+                        Decimal(1), rounding=ROUND_HALF_UP
+                    )
+                )
                 refund_gross += amount
-                refund_lines.append(PurchaseLine(
-                    purchase_id=refund_id, line_no=n, sku=ln["sku"], name=ln["name"], category=ln["category"],
-                    qty_milli=-qty, unit_price_minor=ln["unit_price_minor"], amount_minor=-amount,
-                    refund_of_line_id=ln["id"],
-                ))
+                refund_lines.append(
+                    PurchaseLine(
+                        purchase_id=refund_id,
+                        line_no=n,
+                        sku=ln["sku"],
+                        name=ln["name"],
+                        category=ln["category"],
+                        qty_milli=-qty,
+                        unit_price_minor=ln["unit_price_minor"],
+                        amount_minor=-amount,
+                        refund_of_line_id=ln["id"],
+                    )
+                )
             # Discounts apply proportionally: refund the paid share of the refunded lines.
             paid = original["amount_minor"]
-            amount = refund_gross if gross == 0 else int(
-                (Decimal(paid) * refund_gross / gross).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            amount = (
+                refund_gross
+                if gross == 0
+                else int(
+                    (Decimal(paid) * refund_gross / gross).quantize(
+                        Decimal(1), rounding=ROUND_HALF_UP
+                    )
+                )
             )
-            await Purchase.insert(Purchase(
-                id=refund_id, customer_id=original["customer_id"], store_id=original["store_id"],
-                staff_id=payload.staff_id, kind="refund", refund_of_id=payload.refund_of, occurred_at=occurred,
-                amount_minor=-amount, currency=original["currency"], channel=original["channel"],
-                receipt_no=payload.receipt_no, idempotency_key=idempotency_key, request_hash=digest,
-                note=payload.note,
-            ))
+            await Purchase.insert(
+                Purchase(
+                    id=refund_id,
+                    customer_id=original["customer_id"],
+                    store_id=original["store_id"],
+                    staff_id=payload.staff_id,
+                    kind="refund",
+                    refund_of_id=payload.refund_of,
+                    occurred_at=occurred,
+                    amount_minor=-amount,
+                    currency=original["currency"],
+                    channel=original["channel"],
+                    receipt_no=payload.receipt_no,
+                    idempotency_key=idempotency_key,
+                    request_hash=digest,
+                    note=payload.note,
+                )
+            )
             await PurchaseLine.insert(*refund_lines)
             if original["customer_id"] is not None:
                 await recompute_customers(tenant, [original["customer_id"]])
             view = await _load(refund_id)
-            event = _event_payload(view) | {"refunded_share": str(Decimal(amount) / paid) if paid else "1"}
+            event = _event_payload(view) | {
+                "refunded_share": str(Decimal(amount) / paid) if paid else "1"
+            }
             await emit("purchase.refunded", refund_id, event)
             return view
     except _Raced:

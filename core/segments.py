@@ -59,24 +59,43 @@ class SegmentField:
 
 
 SEGMENT_FIELDS: dict[str, SegmentField] = {
-    "value_class": SegmentField("s.value_class", "str", "high_value, regular or potential",
-                                ("high_value", "regular", "potential"), ops=("eq", "ne", "in")),
-    "lifecycle": SegmentField("s.lifecycle", "str", "lifecycle stage",
-                              ("prospect", "first_purchase", "repeat", "loyal", "at_risk", "churned"),
-                              ops=("eq", "ne", "in")),
+    "value_class": SegmentField(
+        "s.value_class",
+        "str",
+        "high_value, regular or potential",
+        ("high_value", "regular", "potential"),
+        ops=("eq", "ne", "in"),
+    ),
+    "lifecycle": SegmentField(
+        "s.lifecycle",
+        "str",
+        "lifecycle stage",
+        ("prospect", "first_purchase", "repeat", "loyal", "at_risk", "churned"),
+        ops=("eq", "ne", "in"),
+    ),
     "r_score": SegmentField("s.r_score", "int", "recency score 1-5"),
     "f_score": SegmentField("s.f_score", "int", "frequency score 1-5"),
     "m_score": SegmentField("s.m_score", "int", "monetary score 1-5"),
     "purchase_count": SegmentField("s.purchase_count", "int", "number of purchases"),
     "total_spent": SegmentField("s.total_spent_minor", "money", "total spent (decimal)"),
-    "days_since_last_purchase": SegmentField("s.last_purchase_at", "days_ago",
-                                             "days since the last purchase", ops=("gt", "gte", "lt", "lte")),
+    "days_since_last_purchase": SegmentField(
+        "s.last_purchase_at",
+        "days_ago",
+        "days since the last purchase",
+        ops=("gt", "gte", "lt", "lte"),
+    ),
     "home_store_id": SegmentField("c.home_store_id", "uuid", "home store", ops=("eq", "ne", "in")),
     "source": SegmentField("c.source", "str", "source channel", ops=("eq", "ne", "in")),
-    "gender": SegmentField("c.gender", "str", "gender", ("male", "female", "other", "unknown"),
-                           ops=("eq", "ne", "in")),
-    "tag": SegmentField("", "subquery", "has the tag", ops=("eq", "in"),
-                        subquery="SELECT customer_id FROM customer_tag WHERE tenant_id = :tenant AND tag {op} {v}"),
+    "gender": SegmentField(
+        "c.gender", "str", "gender", ("male", "female", "other", "unknown"), ops=("eq", "ne", "in")
+    ),
+    "tag": SegmentField(
+        "",
+        "subquery",
+        "has the tag",
+        ops=("eq", "in"),
+        subquery="SELECT customer_id FROM customer_tag WHERE tenant_id = :tenant AND tag {op} {v}",
+    ),
 }
 
 
@@ -107,40 +126,66 @@ class _Compiler:
 
     def node(self, node: Any, path: str, depth: int) -> str:
         if depth > MAX_DEPTH:
-            raise ValidationFailed(f"filter nests deeper than {MAX_DEPTH}", field=path, code="too_deep")
+            raise ValidationFailed(
+                f"filter nests deeper than {MAX_DEPTH}", field=path, code="too_deep"
+            )
         if not isinstance(node, dict) or len(node) == 0:
             raise ValidationFailed("expected a condition object", field=path, code="invalid_filter")
         if "all" in node or "any" in node:
             key = "all" if "all" in node else "any"
             items = node[key]
             if not isinstance(items, list) or not items or len(node) != 1:
-                raise ValidationFailed(f"'{key}' takes a non-empty list", field=path, code="invalid_filter")
+                raise ValidationFailed(
+                    f"'{key}' takes a non-empty list", field=path, code="invalid_filter"
+                )
             joiner = " AND " if key == "all" else " OR "
-            return "(" + joiner.join(self.node(n, f"{path}.{key}.{i}", depth + 1) for i, n in enumerate(items)) + ")"
+            return (
+                "("
+                + joiner.join(
+                    self.node(n, f"{path}.{key}.{i}", depth + 1) for i, n in enumerate(items)
+                )
+                + ")"
+            )
         if "not" in node:
             if len(node) != 1:
-                raise ValidationFailed("'not' takes one condition", field=path, code="invalid_filter")
+                raise ValidationFailed(
+                    "'not' takes one condition", field=path, code="invalid_filter"
+                )
             return f"(NOT {self.node(node['not'], f'{path}.not', depth + 1)})"
         return self.condition(node, path)
 
     def condition(self, node: dict[str, Any], path: str) -> str:
         self.count += 1
         if self.count > MAX_CONDITIONS:
-            raise ValidationFailed(f"at most {MAX_CONDITIONS} conditions", field=path, code="too_many")
+            raise ValidationFailed(
+                f"at most {MAX_CONDITIONS} conditions", field=path, code="too_many"
+            )
         if set(node) - {"field", "op", "value"}:
-            raise ValidationFailed("a condition has field, op and value", field=path, code="invalid_filter")
+            raise ValidationFailed(
+                "a condition has field, op and value", field=path, code="invalid_filter"
+            )
         name, op, value = node.get("field"), node.get("op", "eq"), node.get("value")
         spec = SEGMENT_FIELDS.get(name) if isinstance(name, str) else None
         if spec is None:
-            raise ValidationFailed(f"unknown field {name!r}", field=f"{path}.field", code="unknown_field")
+            raise ValidationFailed(
+                f"unknown field {name!r}", field=f"{path}.field", code="unknown_field"
+            )
         if op not in spec.ops:
-            raise ValidationFailed(f"operator {op!r} is not allowed for {name}", field=f"{path}.op",
-                                   code="invalid_operator")
+            raise ValidationFailed(
+                f"operator {op!r} is not allowed for {name}",
+                field=f"{path}.op",
+                code="invalid_operator",
+            )
         if op == "in":
             if not isinstance(value, list) or not 1 <= len(value) <= 100:
-                raise ValidationFailed("'in' takes a list of 1-100 values", field=f"{path}.value",
-                                       code="invalid_value")
-            bound = "(" + ", ".join(self.bind(self.value(spec, v, f"{path}.value")) for v in value) + ")"
+                raise ValidationFailed(
+                    "'in' takes a list of 1-100 values", field=f"{path}.value", code="invalid_value"
+                )
+            bound = (
+                "("
+                + ", ".join(self.bind(self.value(spec, v, f"{path}.value")) for v in value)
+                + ")"
+            )
         else:
             bound = self.bind(self.value(spec, value, f"{path}.value"))
         sql_op = OPS[op]
@@ -163,7 +208,11 @@ class _Compiler:
                 raise bad(f"expected one of {', '.join(spec.choices)}")
             return value
         if spec.kind in ("int", "days_ago"):
-            if not isinstance(value, int) or isinstance(value, bool) or not -10**9 < value < 10**9:
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not -(10**9) < value < 10**9
+            ):
                 raise bad("expected an integer")
             return self.now - dt.timedelta(days=value) if spec.kind == "days_ago" else value
         if spec.kind == "money":
@@ -178,7 +227,9 @@ class _Compiler:
         raise bad("unsupported field")  # pragma: no cover
 
 
-def compile_filter(tenant: TenantInfo, flt: dict[str, Any], *, now: dt.datetime | None = None) -> tuple[str, dict[str, Any]]:
+def compile_filter(
+    tenant: TenantInfo, flt: dict[str, Any], *, now: dt.datetime | None = None
+) -> tuple[str, dict[str, Any]]:
     """SQL selecting the ids of active customers matching ``flt``, and its parameters."""
     compiler = _Compiler(tenant, now or dt.datetime.now(dt.UTC))
     where = compiler.node(flt, "filter", 1)
@@ -190,7 +241,9 @@ def compile_filter(tenant: TenantInfo, flt: dict[str, Any], *, now: dt.datetime 
     return sql, compiler.params
 
 
-async def create_segment(tenant: TenantInfo, actor: Actor, data: SegmentInput | dict[str, Any]) -> dict[str, Any]:
+async def create_segment(
+    tenant: TenantInfo, actor: Actor, data: SegmentInput | dict[str, Any]
+) -> dict[str, Any]:
     actor.require("segments:write")
     payload = convert(data, SegmentInput)
     compile_filter(tenant, payload.filter)  # validate before saving
@@ -199,14 +252,27 @@ async def create_segment(tenant: TenantInfo, actor: Actor, data: SegmentInput | 
         async with tenant_tx(tenant.id):
             if await Segment.exists().where(Segment.name == payload.name):
                 raise Conflict("a segment with this name exists", field="name", code="duplicate")
-            await Segment.insert(Segment(id=segment_id, name=payload.name, description=payload.description,
-                                         filter=json_text(payload.filter)))
+            await Segment.insert(
+                Segment(
+                    id=segment_id,
+                    name=payload.name,
+                    description=payload.description,
+                    filter=json_text(payload.filter),
+                )
+            )
             await audit(actor, "segment.create", subject_type="segment", subject_id=segment_id)
     except Exception as exc:
         if is_unique_violation(exc):
-            raise Conflict("a segment with this name exists", field="name", code="duplicate") from None
+            raise Conflict(
+                "a segment with this name exists", field="name", code="duplicate"
+            ) from None
         raise
-    return {"id": segment_id, "name": payload.name, "description": payload.description, "filter": payload.filter}
+    return {
+        "id": segment_id,
+        "name": payload.name,
+        "description": payload.description,
+        "filter": payload.filter,
+    }
 
 
 async def _load_filter(segment_id: UUID) -> dict[str, Any]:
@@ -234,14 +300,23 @@ async def list_segments(tenant: TenantInfo, actor: Actor) -> list[dict[str, Any]
     actor.require("segments:read")
     async with tenant_tx(tenant.id, write=False):
         rows = await Segment.select().order_by(Segment.name)
-    return [{"id": r["id"], "name": r["name"], "description": r["description"],
-             "filter": json_value(r["filter"], {})} for r in rows]
+    return [
+        {
+            "id": r["id"],
+            "name": r["name"],
+            "description": r["description"],
+            "filter": json_value(r["filter"], {}),
+        }
+        for r in rows
+    ]
 
 
 def field_catalogue() -> list[dict[str, Any]]:
     """The fields a segment can use (for UIs and docs)."""
-    return [{"field": k, "description": v.description, "ops": list(v.ops), "choices": list(v.choices)}
-            for k, v in sorted(SEGMENT_FIELDS.items())]
+    return [
+        {"field": k, "description": v.description, "ops": list(v.ops), "choices": list(v.choices)}
+        for k, v in sorted(SEGMENT_FIELDS.items())
+    ]
 
 
 SegmentFieldFactory = Callable[[], dict[str, SegmentField]]

@@ -74,16 +74,29 @@ async def create_staff(tenant: TenantInfo, actor: Actor, data: StaffInput | dict
         await _check_stores(payload.store_ids, "store_ids")
         if await Staff.exists().where(Staff.login == payload.login):
             raise Conflict("this login is taken", field="login", code="duplicate")
-        await Staff.insert(Staff(
-            id=staff_id, login=payload.login, name=payload.name, password_hash=password_hash,
-            role=payload.role, store_ids=json_text([str(s) for s in payload.store_ids]),
-        ))
-        await audit(actor, "staff.create", subject_type="staff", subject_id=staff_id,
-                    details={"role": payload.role})
+        await Staff.insert(
+            Staff(
+                id=staff_id,
+                login=payload.login,
+                name=payload.name,
+                password_hash=password_hash,
+                role=payload.role,
+                store_ids=json_text([str(s) for s in payload.store_ids]),
+            )
+        )
+        await audit(
+            actor,
+            "staff.create",
+            subject_type="staff",
+            subject_id=staff_id,
+            details={"role": payload.role},
+        )
     return staff_id
 
 
-async def authenticate_staff(tenant_slug: str, login: str, password: str) -> tuple[TenantInfo, Actor]:
+async def authenticate_staff(
+    tenant_slug: str, login: str, password: str
+) -> tuple[TenantInfo, Actor]:
     """Check a staff login. Unknown tenant, unknown login and wrong password look the same."""
     refused = Forbidden("invalid login or password", code="invalid_credentials")
     try:
@@ -104,7 +117,10 @@ async def authenticate_staff(tenant_slug: str, login: str, password: str) -> tup
         permissions = await _role_permissions(row["role"])
     stores = json_value(row["store_ids"], [])
     return tenant, Actor(
-        kind="staff", id=str(row["id"]), role=row["role"], permissions=permissions,
+        kind="staff",
+        id=str(row["id"]),
+        role=row["role"],
+        permissions=permissions,
         store_ids=frozenset(UUID(s) for s in stores) if stores else None,
     )
 
@@ -114,7 +130,12 @@ def _hash_key(key: str) -> str:
 
 
 async def create_api_key(
-    tenant: TenantInfo, actor: Actor, *, name: str, role: str = "integration", store_id: UUID | None = None
+    tenant: TenantInfo,
+    actor: Actor,
+    *,
+    name: str,
+    role: str = "integration",
+    store_id: UUID | None = None,
 ) -> tuple[UUID, str]:
     """Create a key; returns ``(id, key)``. The key is shown this once and never again."""
     actor.require("keys:write")
@@ -126,11 +147,23 @@ async def create_api_key(
         await _role_permissions(role)
         if store_id is not None:
             await _check_stores([store_id], "store")
-        await ApiKey.insert(ApiKey(
-            id=key_id, name=name, role=role, store_id=store_id, key_hash=_hash_key(key), key_hint=key[-4:],
-        ))
-        await audit(actor, "api_key.create", subject_type="api_key", subject_id=key_id,
-                    details={"role": role, "name": name})
+        await ApiKey.insert(
+            ApiKey(
+                id=key_id,
+                name=name,
+                role=role,
+                store_id=store_id,
+                key_hash=_hash_key(key),
+                key_hint=key[-4:],
+            )
+        )
+        await audit(
+            actor,
+            "api_key.create",
+            subject_type="api_key",
+            subject_id=key_id,
+            details={"role": role, "name": name},
+        )
     return key_id, key
 
 
@@ -148,8 +181,13 @@ async def revoke_api_key(tenant: TenantInfo, actor: Actor, key_id: UUID) -> None
 async def list_api_keys(tenant: TenantInfo) -> list[dict[str, Any]]:
     async with tenant_tx(tenant.id, write=False):
         rows = await ApiKey.select(
-            ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.store_id, ApiKey.key_hint,
-            ApiKey.created_at, ApiKey.revoked_at,
+            ApiKey.id,
+            ApiKey.name,
+            ApiKey.role,
+            ApiKey.store_id,
+            ApiKey.key_hint,
+            ApiKey.created_at,
+            ApiKey.revoked_at,
         ).order_by(ApiKey.created_at)
     return [dict(r) for r in rows]
 
@@ -159,7 +197,7 @@ async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
     refused = Forbidden("invalid API key", code="invalid_credentials")
     if not key.startswith(KEY_PREFIX) or key.count("_") < 2:
         raise refused
-    slug = key[len(KEY_PREFIX):].split("_", 1)[0]
+    slug = key[len(KEY_PREFIX) :].split("_", 1)[0]
     try:
         tenant = await get_tenant(slug, cached=True)
     except NotFound:
@@ -167,12 +205,19 @@ async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
     if tenant.status != "active":
         raise refused
     async with tenant_tx(tenant.id, write=False):
-        row = await ApiKey.select().where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_null()).first()
+        row = (
+            await ApiKey.select()
+            .where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_null())
+            .first()
+        )
         if row is None:
             raise refused
         permissions = await _role_permissions(row["role"])
     store = row["store_id"]
     return tenant, Actor(
-        kind="api_key", id=str(row["id"]), role=row["role"], permissions=permissions,
+        kind="api_key",
+        id=str(row["id"]),
+        role=row["role"],
+        permissions=permissions,
         store_ids=frozenset({store}) if store else None,
     )

@@ -42,22 +42,55 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     ),
     "store_manager": (
         "Store manager",
-        frozenset(_READ | {"customers:write", "customers:merge", "customers:import", "purchases:write",
-                           "purchases:refund", "interactions:write", "tasks:write", "consent:write",
-                           "segments:read", "kpis:read", "staff:read"}),
+        frozenset(
+            _READ
+            | {
+                "customers:write",
+                "customers:merge",
+                "customers:import",
+                "purchases:write",
+                "purchases:refund",
+                "interactions:write",
+                "tasks:write",
+                "consent:write",
+                "segments:read",
+                "kpis:read",
+                "staff:read",
+            }
+        ),
     ),
     "cashier": (
         "Cashier / front desk",
-        frozenset({"customers:read", "customers:write", "purchases:read", "purchases:write",
-                   "consent:write", "interactions:write", "stores:read"}),
+        frozenset(
+            {
+                "customers:read",
+                "customers:write",
+                "purchases:read",
+                "purchases:write",
+                "consent:write",
+                "interactions:write",
+                "stores:read",
+            }
+        ),
     ),
     "service_agent": (
         "Service agent",
-        frozenset(_READ | {"customers:write", "interactions:write", "tasks:write", "consent:write"}),
+        frozenset(
+            _READ | {"customers:write", "interactions:write", "tasks:write", "consent:write"}
+        ),
     ),
     "integration": (
         "Integration (API key)",
-        frozenset(_READ | {"customers:write", "purchases:write", "purchases:refund", "consent:write",
-                           "interactions:write", "segments:read"}),
+        frozenset(
+            _READ
+            | {
+                "customers:write",
+                "purchases:write",
+                "purchases:refund",
+                "consent:write",
+                "interactions:write",
+                "segments:read",
+            }
+        ),
     ),
 }

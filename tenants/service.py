@@ -61,7 +61,9 @@ def check_timezone(name: str, field: str = "timezone") -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(f"unknown timezone {name!r}", field=field, code="invalid_timezone") from None
+        raise ValidationFailed(
+            f"unknown timezone {name!r}", field=field, code="invalid_timezone"
+        ) from None
     return name
 
 
@@ -78,8 +80,15 @@ def _validate(data: TenantInput) -> None:
 def tenant_info(row: dict[str, Any]) -> TenantInfo:
     settings = json_value(row["settings"], {})
     return TenantInfo(
-        id=row["id"], slug=row["slug"], name=row["name"], status=row["status"], timezone=row["timezone"],
-        locale=row["locale"], currency=row["currency"], phone_region=row["phone_region"], plan=row["plan"],
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        status=row["status"],
+        timezone=row["timezone"],
+        locale=row["locale"],
+        currency=row["currency"],
+        phone_region=row["phone_region"],
+        plan=row["plan"],
         rfm=RFMThresholds.from_settings(settings.get("rfm")),
     )
 
@@ -121,7 +130,9 @@ async def list_tenants() -> list[TenantInfo]:
     return [tenant_info(dict(r)) for r in await Tenant.select().order_by(Tenant.slug)]
 
 
-async def create_tenant(data: TenantInput | dict[str, Any], actor: Actor | None = None) -> TenantInfo:
+async def create_tenant(
+    data: TenantInput | dict[str, Any], actor: Actor | None = None
+) -> TenantInfo:
     """Create a tenant with its built-in roles. Duplicate slug is a :class:`Conflict`."""
     payload = convert(data, TenantInput)
     _validate(payload)
@@ -130,15 +141,24 @@ async def create_tenant(data: TenantInput | dict[str, Any], actor: Actor | None 
     async with platform_tx():
         if await Tenant.exists().where(Tenant.slug == payload.slug):
             raise Conflict("a tenant with this slug already exists", field="slug", code="duplicate")
-        await Tenant.insert(Tenant(id=tenant_id, settings=json_text({}), **msgspec.structs.asdict(payload)))
+        await Tenant.insert(
+            Tenant(id=tenant_id, settings=json_text({}), **msgspec.structs.asdict(payload))
+        )
     try:
         async with tenant_tx(tenant_id):
-            await Role.insert(*(
-                Role(code=code, name=name, permissions=json_text(sorted(perms)), builtin=True)
-                for code, (name, perms) in BUILTIN_ROLES.items()
-            ))
-            await audit(actor, "tenant.create", subject_type="tenant", subject_id=tenant_id,
-                        details={"slug": payload.slug})
+            await Role.insert(
+                *(
+                    Role(code=code, name=name, permissions=json_text(sorted(perms)), builtin=True)
+                    for code, (name, perms) in BUILTIN_ROLES.items()
+                )
+            )
+            await audit(
+                actor,
+                "tenant.create",
+                subject_type="tenant",
+                subject_id=tenant_id,
+                details={"slug": payload.slug},
+            )
     except BaseException:
         async with platform_tx():
             await Tenant.delete().where(Tenant.id == tenant_id)
@@ -153,8 +173,12 @@ async def set_tenant_status(slug: str, status: str, actor: Actor | None = None) 
     async with platform_tx():
         await Tenant.update({Tenant.status: status}).where(Tenant.id == tenant.id)
     async with tenant_tx(tenant.id):
-        await audit(actor or Actor(kind="platform", id="admin"), f"tenant.{'suspend' if status == 'suspended' else 'activate'}",
-                    subject_type="tenant", subject_id=tenant.id)
+        await audit(
+            actor or Actor(kind="platform", id="admin"),
+            f"tenant.{'suspend' if status == 'suspended' else 'activate'}",
+            subject_type="tenant",
+            subject_id=tenant.id,
+        )
     forget_tenant(tenant.id)
     forget_tenant(tenant.slug)
     return await get_tenant(tenant.id)
@@ -173,29 +197,23 @@ async def delete_tenant(slug: str) -> int:
     async with engine.transaction():
         if db.is_postgres:
             await engine.run_querystring(
-                QueryString(
-                    "SELECT set_config('app.tenant_id', {}, true)", str(tenant.id)
-                )
+                QueryString("SELECT set_config('app.tenant_id', {}, true)", str(tenant.id))
             )
         for table in tenant_tables():
             name = table._meta.tablename
             rows = await engine.run_querystring(
-                QueryString(
-                    f'DELETE FROM "{name}" WHERE tenant_id = {{}} RETURNING id', tenant.id
-                )
+                QueryString(f'DELETE FROM "{name}" WHERE tenant_id = {{}} RETURNING id', tenant.id)
             )
             removed += len(rows or [])
-        await engine.run_querystring(
-            QueryString(
-                "DELETE FROM tenant WHERE id = {}", tenant.id
-            )
-        )
+        await engine.run_querystring(QueryString("DELETE FROM tenant WHERE id = {}", tenant.id))
     forget_tenant(tenant.id)
     forget_tenant(tenant.slug)
     return removed
 
 
-async def create_store(tenant: TenantInfo, actor: Actor, data: StoreInput | dict[str, Any]) -> dict[str, Any]:
+async def create_store(
+    tenant: TenantInfo, actor: Actor, data: StoreInput | dict[str, Any]
+) -> dict[str, Any]:
     actor.require("stores:write")
     payload = convert(data, StoreInput)
     if payload.timezone:

@@ -27,24 +27,43 @@ from core.tables import (
 __all__ = ["merge_customers"]
 
 # Profile fields the target takes from the source when its own are empty.
-_FILL = ("name", "company", "position", "address", "notes", "birthday", "card_no",
-         "home_store_id", "assigned_staff_id", "phone_enc", "phone_hash", "email_enc", "email_hash")
+_FILL = (
+    "name",
+    "company",
+    "position",
+    "address",
+    "notes",
+    "birthday",
+    "card_no",
+    "home_store_id",
+    "assigned_staff_id",
+    "phone_enc",
+    "phone_hash",
+    "email_enc",
+    "email_hash",
+)
 
 
-async def merge_customers(tenant: TenantInfo, actor: Actor, source_id: UUID, target_id: UUID) -> CustomerView:
+async def merge_customers(
+    tenant: TenantInfo, actor: Actor, source_id: UUID, target_id: UUID
+) -> CustomerView:
     """Merge ``source`` into ``target``: purchases, interactions, tasks, plans, consent and tags
     move; empty profile fields are filled; plugins re-point their rows on ``customer.merged``."""
     from core.rfm import recompute_customers
 
     actor.require("customers:merge")
     if source_id == target_id:
-        raise ValidationFailed("cannot merge a customer into itself", field="source_id", code="invalid")
+        raise ValidationFailed(
+            "cannot merge a customer into itself", field="source_id", code="invalid"
+        )
     async with tenant_tx(tenant.id):
         source = await load_customer_row(source_id)
         target = await load_customer_row(target_id)
         for table in (Purchase, Interaction, Task, RevisitPlan, ConsentRecord):
-            await table.update({table.customer_id: target_id}).where(table.customer_id == source_id)  # type: ignore[attr-defined]
-        tags = list(dict.fromkeys([*json_value(target["tags"], []), *json_value(source["tags"], [])]))
+            await table.update({table.customer_id: target_id}).where(table.customer_id == source_id)
+        tags = list(
+            dict.fromkeys([*json_value(target["tags"], []), *json_value(source["tags"], [])])
+        )
         fill = {k: source[k] for k in _FILL if not target[k] and source[k]}
         if "phone_hash" in fill:
             fill["phone_enc"] = source["phone_enc"]
@@ -67,7 +86,11 @@ async def merge_customers(tenant: TenantInfo, actor: Actor, source_id: UUID, tar
             }
         ).where(Customer.id == source_id)
         await Customer.update(
-            {**{getattr(Customer, k): v for k, v in fill.items()}, Customer.tags: json_text(tags), Customer.updated_at: now}
+            {
+                **{getattr(Customer, k): v for k, v in fill.items()},
+                Customer.tags: json_text(tags),
+                Customer.updated_at: now,
+            }
         ).where(Customer.id == target_id)
         await CustomerTag.delete().where(CustomerTag.customer_id.is_in([source_id, target_id]))
         if tags:
@@ -75,7 +98,14 @@ async def merge_customers(tenant: TenantInfo, actor: Actor, source_id: UUID, tar
         await CustomerStats.delete().where(CustomerStats.customer_id == source_id)
         await CustomerStoreStats.delete().where(CustomerStoreStats.customer_id == source_id)
         await recompute_customers(tenant, [target_id])
-        await audit(actor, "customer.merge", subject_type="customer", subject_id=target_id,
-                    details={"source_id": str(source_id)})
-        await emit("customer.merged", target_id, {"source_id": str(source_id), "target_id": str(target_id)})
+        await audit(
+            actor,
+            "customer.merge",
+            subject_type="customer",
+            subject_id=target_id,
+            details={"source_id": str(source_id)},
+        )
+        await emit(
+            "customer.merged", target_id, {"source_id": str(source_id), "target_id": str(target_id)}
+        )
         return to_view(await load_customer_row(target_id))

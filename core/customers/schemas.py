@@ -51,19 +51,19 @@ class CustomerPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Only the fields present are changed; ``null`` clears an optional field."""
 
     name: Name | UnsetType = UNSET
-    phone: Contact | None | UnsetType = UNSET
-    email: Contact | None | UnsetType = UNSET
+    phone: Contact | UnsetType | None = UNSET
+    email: Contact | UnsetType | None = UNSET
     gender: Gender | UnsetType = UNSET
-    birthday: dt.date | None | UnsetType = UNSET
+    birthday: dt.date | UnsetType | None = UNSET
     company: Short | UnsetType = UNSET
     position: Short | UnsetType = UNSET
     address: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
     tags: Tags | UnsetType = UNSET
     notes: Notes | UnsetType = UNSET
     attributes: dict[str, Any] | UnsetType = UNSET
-    card_no: CardNo | None | UnsetType = UNSET
-    home_store_id: UUID | None | UnsetType = UNSET
-    assigned_staff_id: UUID | None | UnsetType = UNSET
+    card_no: CardNo | UnsetType | None = UNSET
+    home_store_id: UUID | UnsetType | None = UNSET
+    assigned_staff_id: UUID | UnsetType | None = UNSET
 
 
 class CustomerFilter(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -52,8 +52,16 @@ def to_view(row: dict[str, Any], *, unmask: bool = False) -> CustomerView:
     """Build the view of a ``customer`` row, decrypting phone and email."""
     c = cipher()
     tenant_id = row["tenant_id"]
-    phone = c.decrypt(row["phone_enc"], context=field_context(tenant_id, "phone")) if row["phone_enc"] else None
-    email = c.decrypt(row["email_enc"], context=field_context(tenant_id, "email")) if row["email_enc"] else None
+    phone = (
+        c.decrypt(row["phone_enc"], context=field_context(tenant_id, "phone"))
+        if row["phone_enc"]
+        else None
+    )
+    email = (
+        c.decrypt(row["email_enc"], context=field_context(tenant_id, "email"))
+        if row["email_enc"]
+        else None
+    )
     return CustomerView(
         id=row["id"],
         name=row["name"],
@@ -82,14 +90,18 @@ async def _check_refs(home_store_id: UUID | None, staff_id: UUID | None) -> None
     if home_store_id is not None and not await Store.exists().where(Store.id == home_store_id):
         raise ValidationFailed("unknown store", field="home_store_id", code="unknown_store")
     if staff_id is not None and not await Staff.exists().where(Staff.id == staff_id):
-        raise ValidationFailed("unknown staff member", field="assigned_staff_id", code="unknown_staff")
+        raise ValidationFailed(
+            "unknown staff member", field="assigned_staff_id", code="unknown_staff"
+        )
 
 
 def _check_attributes(attributes: dict[str, Any]) -> str:
     encoded = json_text(attributes)
     if len(encoded) > MAX_ATTRIBUTES_BYTES:
         raise ValidationFailed(
-            f"custom attributes exceed {MAX_ATTRIBUTES_BYTES} bytes", field="attributes", code="too_large"
+            f"custom attributes exceed {MAX_ATTRIBUTES_BYTES} bytes",
+            field="attributes",
+            code="too_large",
         )
     return encoded
 
@@ -124,10 +136,14 @@ async def _ensure_unique_contacts(
         if exclude is not None:
             query = query.where(Customer.id != exclude)
         if await query:
-            raise Conflict(f"a customer with this {field} already exists", field=field, code="duplicate")
+            raise Conflict(
+                f"a customer with this {field} already exists", field=field, code="duplicate"
+            )
 
 
-async def create_customer(tenant: TenantInfo, actor: Actor, data: CustomerInput | dict[str, Any]) -> CustomerView:
+async def create_customer(
+    tenant: TenantInfo, actor: Actor, data: CustomerInput | dict[str, Any]
+) -> CustomerView:
     """Create a customer; duplicate phone/email/card in the tenant is a :class:`Conflict`."""
     actor.require("customers:write")
     payload = convert(data, CustomerInput)
@@ -162,12 +178,17 @@ async def create_customer(tenant: TenantInfo, actor: Actor, data: CustomerInput 
             await Customer.insert(row)
         except Exception as exc:
             if is_unique_violation(exc):
-                raise Conflict("a customer with this phone, email or card already exists",
-                               code="duplicate") from None
+                raise Conflict(
+                    "a customer with this phone, email or card already exists", code="duplicate"
+                ) from None
             raise
         await _set_tags(customer_id, payload.tags)
         await CustomerStats.insert(CustomerStats(customer_id=customer_id))
-        await emit("customer.created", customer_id, {"customer_id": str(customer_id), "source": payload.source})
+        await emit(
+            "customer.created",
+            customer_id,
+            {"customer_id": str(customer_id), "source": payload.source},
+        )
         return await _view(customer_id)
 
 
@@ -220,13 +241,23 @@ async def update_customer(
     actor.require("customers:write")
     data = convert(patch, CustomerPatch)
     changes: dict[str, Any] = {}
-    fields = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not msgspec.UNSET}
+    fields = {
+        f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not msgspec.UNSET
+    }
     async with tenant_tx(tenant.id):
         row = await load_customer_row(customer_id)
         if "phone" in fields or "email" in fields:
             c = cipher()
-            current_phone = c.decrypt(row["phone_enc"], context=field_context(tenant.id, "phone")) if row["phone_enc"] else None
-            current_email = c.decrypt(row["email_enc"], context=field_context(tenant.id, "email")) if row["email_enc"] else None
+            current_phone = (
+                c.decrypt(row["phone_enc"], context=field_context(tenant.id, "phone"))
+                if row["phone_enc"]
+                else None
+            )
+            current_email = (
+                c.decrypt(row["email_enc"], context=field_context(tenant.id, "email"))
+                if row["email_enc"]
+                else None
+            )
             phone = current_phone
             email = current_email
             if "phone" in fields:
@@ -259,11 +290,17 @@ async def update_customer(
             )
         except Exception as exc:
             if is_unique_violation(exc):
-                raise Conflict("a customer with this card number already exists", field="card_no",
-                               code="duplicate") from None
+                raise Conflict(
+                    "a customer with this card number already exists",
+                    field="card_no",
+                    code="duplicate",
+                ) from None
             raise
-        await emit("customer.updated", customer_id, {"customer_id": str(customer_id),
-                                                      "fields": sorted(k for k in fields)})
+        await emit(
+            "customer.updated",
+            customer_id,
+            {"customer_id": str(customer_id), "fields": sorted(k for k in fields)},
+        )
         return await _view(customer_id)
 
 
@@ -281,7 +318,9 @@ async def search_customers(
     actor.require("customers:read")
     f = convert(flt or {}, CustomerFilter)
     if not 1 <= first <= MAX_PAGE:
-        raise ValidationFailed(f"first must be between 1 and {MAX_PAGE}", field="first", code="invalid")
+        raise ValidationFailed(
+            f"first must be between 1 and {MAX_PAGE}", field="first", code="invalid"
+        )
     async with tenant_tx(tenant.id, write=False):
         query = Customer.select().where(Customer.status == "active")
         if f.phone:
@@ -289,18 +328,26 @@ async def search_customers(
             query = query.where(Customer.phone_hash.is_in(cipher().blind_indexes(tenant.id, e164)))
         if f.name_prefix:
             # A range, not LIKE: portable, index-friendly and free of wildcard escaping.
-            query = query.where(Customer.name >= f.name_prefix, Customer.name < f.name_prefix + "\U0010ffff")
+            query = query.where(
+                Customer.name >= f.name_prefix, Customer.name < f.name_prefix + "\U0010ffff"
+            )
         if f.card_no:
             query = query.where(Customer.card_no == f.card_no)
         if f.home_store_id:
             query = query.where(Customer.home_store_id == f.home_store_id)
         if f.tag:
-            ids = await CustomerTag.select(CustomerTag.customer_id).where(CustomerTag.tag == f.tag).output(as_list=True)
+            ids = (
+                await CustomerTag.select(CustomerTag.customer_id)
+                .where(CustomerTag.tag == f.tag)
+                .output(as_list=True)
+            )
             query = query.where(Customer.id.is_in(ids or [uuid4()]))
         if f.value_class:
-            ids = await CustomerStats.select(CustomerStats.customer_id).where(
-                CustomerStats.value_class == f.value_class
-            ).output(as_list=True)
+            ids = (
+                await CustomerStats.select(CustomerStats.customer_id)
+                .where(CustomerStats.value_class == f.value_class)
+                .output(as_list=True)
+            )
             query = query.where(Customer.id.is_in(ids or [uuid4()]))
         if f.segment_id:
             sql, args = await segment_customer_ids_sql(tenant, f.segment_id)

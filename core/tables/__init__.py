@@ -8,7 +8,13 @@ exact on SQLite and PostgreSQL alike.
 
 from core.tables.activity import Interaction, RevisitPlan, Task
 from core.tables.audit import AuditLog, EventOutbox
-from core.tables.customers import ConsentRecord, Customer, CustomerStats, CustomerStoreStats, CustomerTag
+from core.tables.customers import (
+    ConsentRecord,
+    Customer,
+    CustomerStats,
+    CustomerStoreStats,
+    CustomerTag,
+)
 from core.tables.org import ApiKey, Role, Staff, Store, Tenant
 from core.tables.purchases import Purchase, PurchaseLine
 from core.tables.segments import Segment

@@ -10,12 +10,22 @@ import pytest
 from tests.conftest import BACKENDS
 
 
-def mendian(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"MENDIAN_HOME": str(home)}
+def mendian(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
+        "MENDIAN_HOME": str(home)
+    }
     environ.pop("MENDIAN_SECRET_KEY", None)
     environ.pop("MENDIAN_ADMIN_TOKEN", None)
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True,
-                          env=environ | (env or {}), timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environ | (env or {}),
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +68,12 @@ def test_customers_import_keeps_good_rows_and_reports_bad(home, tmp_path):
     assert "2 created, 4 rejected of 6 rows" in r.stdout
     report = (tmp_path / "customers.csv.errors.csv").read_text(encoding="utf-8").splitlines()
     assert report[0] == "row,field,reason"
-    assert [line.split(",")[:2] for line in report[1:]] == [["3", "phone"], ["4", "email"], ["5", "phone"],
-                                                             ["6", "birthday"]]
+    assert [line.split(",")[:2] for line in report[1:]] == [
+        ["3", "phone"],
+        ["4", "email"],
+        ["5", "phone"],
+        ["6", "birthday"],
+    ]
 
 
 def test_customers_import_xlsx(home, tmp_path):

@@ -18,7 +18,10 @@ def test_embedded_default_generates_and_keeps_secrets(tmp_path):
     ("env", "message"),
     [
         ({"DATABASE_URL": "postgres://h/db"}, "MENDIAN_SECRET_KEY is required"),
-        ({"DATABASE_URL": "postgres://h/db", "MENDIAN_SECRET_KEY": KEY}, "MENDIAN_ADMIN_TOKEN is required"),
+        (
+            {"DATABASE_URL": "postgres://h/db", "MENDIAN_SECRET_KEY": KEY},
+            "MENDIAN_ADMIN_TOKEN is required",
+        ),
         ({"DATABASE_URL": "mysql://h/db"}, "unsupported scheme"),
         ({"DATABASE_URL": "postgres://h/"}, "database name"),
         ({"DATABASE_URL": "postgres://h:notaport/db"}, "bad port"),
@@ -35,6 +38,12 @@ def test_bad_settings_name_the_variable(tmp_path, env, message):
 
 def test_postgres_url_parsing():
     url = DatabaseURL.parse("postgresql://app:p%40ss@db.internal:6543/mendian")
-    assert (url.host, url.port, url.user, url.password, url.database) == ("db.internal", 6543, "app", "p@ss", "mendian")
+    assert (url.host, url.port, url.user, url.password, url.database) == (
+        "db.internal",
+        6543,
+        "app",
+        "p@ss",
+        "mendian",
+    )
     assert url.asyncpg_config(user="mendian_app")["user"] == "mendian_app"
     assert "password" not in url.asyncpg_config(user="mendian_app")

@@ -15,7 +15,9 @@ from core.tables import Customer
 
 
 async def test_create_normalises_phone_and_masks_it(tenant, owner):
-    c = await create_customer(tenant, owner, {"name": " 王芳 ", "phone": "139 1234 7777", "tags": ["vip", "vip"]})
+    c = await create_customer(
+        tenant, owner, {"name": " 王芳 ", "phone": "139 1234 7777", "tags": ["vip", "vip"]}
+    )
     assert c.name == "王芳"
     assert c.phone == "139****7777"
     assert c.tags == ["vip"]
@@ -71,10 +73,21 @@ async def test_bad_input_is_rejected_and_nothing_written(tenant, owner, db, data
 
 
 async def test_update_changes_only_given_fields(tenant, owner, store):
-    c = await create_customer(tenant, owner, {"name": "张三", "phone": "13912340005", "company": "ACME"})
-    u = await update_customer(tenant, owner, c.id, {"email": "ZS@Example.com", "home_store_id": str(store),
-                                                   "tags": ["新客"]})
-    assert (u.company, u.email, u.home_store_id, u.tags) == ("ACME", "z***@example.com", store, ["新客"])
+    c = await create_customer(
+        tenant, owner, {"name": "张三", "phone": "13912340005", "company": "ACME"}
+    )
+    u = await update_customer(
+        tenant,
+        owner,
+        c.id,
+        {"email": "ZS@Example.com", "home_store_id": str(store), "tags": ["新客"]},
+    )
+    assert (u.company, u.email, u.home_store_id, u.tags) == (
+        "ACME",
+        "z***@example.com",
+        store,
+        ["新客"],
+    )
     assert u.phone == "139****7777"[:0] + "139****0005"
     assert [x.id for x in await search_customers(tenant, owner, {"tag": "新客"})] == [c.id]
 
@@ -91,8 +104,14 @@ async def test_search_by_name_prefix_tag_and_card(tenant, owner):
     await create_customer(tenant, owner, {"name": "王小明", "tags": ["vip"], "card_no": "C1"})
     await create_customer(tenant, owner, {"name": "王大明"})
     await create_customer(tenant, owner, {"name": "李明", "tags": ["vip"]})
-    assert sorted(c.name for c in await search_customers(tenant, owner, {"name_prefix": "王"})) == ["王大明", "王小明"]
-    assert sorted(c.name for c in await search_customers(tenant, owner, {"tag": "vip"})) == ["李明", "王小明"]
+    assert sorted(c.name for c in await search_customers(tenant, owner, {"name_prefix": "王"})) == [
+        "王大明",
+        "王小明",
+    ]
+    assert sorted(c.name for c in await search_customers(tenant, owner, {"tag": "vip"})) == [
+        "李明",
+        "王小明",
+    ]
     assert [c.name for c in await search_customers(tenant, owner, {"card_no": "C1"})] == ["王小明"]
 
 
@@ -112,8 +131,15 @@ async def test_merge_moves_records_and_frees_phone(tenant, owner, store):
 
     src = await create_customer(tenant, owner, {"name": "", "phone": "13912340008", "tags": ["a"]})
     dst = await create_customer(tenant, owner, {"name": "Target", "tags": ["b"]})
-    await record_purchase(tenant, owner, {"store_id": str(store), "customer_id": str(src.id),
-                                          "lines": [{"sku": "X", "unit_price": "10.00"}]})
+    await record_purchase(
+        tenant,
+        owner,
+        {
+            "store_id": str(store),
+            "customer_id": str(src.id),
+            "lines": [{"sku": "X", "unit_price": "10.00"}],
+        },
+    )
     merged = await merge_customers(tenant, owner, src.id, dst.id)
     assert merged.name == "Target"
     assert merged.tags == ["b", "a"]
@@ -133,8 +159,12 @@ async def test_merge_moves_records_and_frees_phone(tenant, owner, store):
 async def test_permissions_are_checked(tenant):
     from core.context import Actor
 
-    cashier = Actor(kind="staff", id=str(uuid.uuid4()), role="cashier",
-                    permissions=frozenset({"customers:read"}))
+    cashier = Actor(
+        kind="staff",
+        id=str(uuid.uuid4()),
+        role="cashier",
+        permissions=frozenset({"customers:read"}),
+    )
     with pytest.raises(Forbidden):
         await create_customer(tenant, cashier, {"name": "x"})
     c = await create_customer(tenant, Actor.system(), {"name": "x", "phone": "13912340009"})

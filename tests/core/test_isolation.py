@@ -5,7 +5,13 @@ import uuid
 
 import pytest
 
-from core.customers import create_customer, find_by_phone, get_customer, search_customers, update_customer
+from core.customers import (
+    create_customer,
+    find_by_phone,
+    get_customer,
+    search_customers,
+    update_customer,
+)
 from core.db import fetch, tenant_tx
 from core.errors import NotFound, UnscopedQuery
 from core.tables import Customer
@@ -49,8 +55,12 @@ async def test_rls_without_tenant_sees_zero_rows(pg_only, tenant, owner):
     await create_customer(tenant, owner, {"name": "A"})
     async with pg_only.engine.pool.acquire() as conn:
         assert (await _raw(conn, None, "SELECT count(*) AS n FROM customer"))[0]["n"] == 0
-        assert (await _raw(conn, None, "SELECT current_user AS u"))[0]["u"] == pg_only.settings.app_role
-        role = await _raw(conn, None, "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        assert (await _raw(conn, None, "SELECT current_user AS u"))[0][
+            "u"
+        ] == pg_only.settings.app_role
+        role = await _raw(
+            conn, None, "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
         assert (role[0]["rolsuper"], role[0]["rolbypassrls"]) == (False, False)
 
 
@@ -59,18 +69,29 @@ async def test_rls_blocks_raw_sql_across_tenants(pg_only, tenant, other_tenant, 
     async with pg_only.engine.pool.acquire() as conn:
         rows = await _raw(conn, tenant.id, "SELECT id FROM customer WHERE id = $1", theirs.id)
         assert rows == []
-        updated = await _raw(conn, tenant.id, "UPDATE customer SET name = 'x' WHERE id = $1 RETURNING id", theirs.id)
+        updated = await _raw(
+            conn, tenant.id, "UPDATE customer SET name = 'x' WHERE id = $1 RETURNING id", theirs.id
+        )
         assert updated == []
-        deleted = await _raw(conn, tenant.id, "DELETE FROM customer WHERE tenant_id = $1 RETURNING id",
-                             other_tenant.id)
+        deleted = await _raw(
+            conn,
+            tenant.id,
+            "DELETE FROM customer WHERE tenant_id = $1 RETURNING id",
+            other_tenant.id,
+        )
         assert deleted == []
         import asyncpg
 
         with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
-            await _raw(conn, tenant.id,
-                       "INSERT INTO customer (tenant_id, id, name, gender, company, position, address, tags, notes, "
-                       "attributes, source, status, created_at, updated_at) VALUES ($1, $2, 'x', 'unknown', '', '', '', "
-                       "'[]', '', '{}', 'api', 'active', now(), now())", other_tenant.id, uuid.uuid4())
+            await _raw(
+                conn,
+                tenant.id,
+                "INSERT INTO customer (tenant_id, id, name, gender, company, position, address, tags, notes, "
+                "attributes, source, status, created_at, updated_at) VALUES ($1, $2, 'x', 'unknown', '', '', '', "
+                "'[]', '', '{}', 'api', 'active', now(), now())",
+                other_tenant.id,
+                uuid.uuid4(),
+            )
         with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
             await _raw(conn, tenant.id, "DELETE FROM audit_log")
     assert (await get_customer(other_tenant, owner, theirs.id)).name == "B"
@@ -81,15 +102,20 @@ async def test_every_tenant_table_forces_rls(pg_only):
         rows = await conn.fetch(
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
             "JOIN information_schema.columns i ON i.table_name = c.relname AND i.column_name = 'tenant_id' "
-            "WHERE i.table_schema = 'public' AND c.relkind = 'r'")
+            "WHERE i.table_schema = 'public' AND c.relkind = 'r'"
+        )
     assert len(rows) >= 17
-    assert [r["relname"] for r in rows if not (r["relrowsecurity"] and r["relforcerowsecurity"])] == []
+    assert [
+        r["relname"] for r in rows if not (r["relrowsecurity"] and r["relforcerowsecurity"])
+    ] == []
 
 
 async def test_every_unique_index_leads_with_tenant_id(pg_only):
     async with pg_only.engine.pool.acquire() as conn:
-        rows = await conn.fetch("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-                                "AND indexname NOT LIKE '%_pkey' AND tablename NOT IN ('tenant', 'migration')")
+        rows = await conn.fetch(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+            "AND indexname NOT LIKE '%_pkey' AND tablename NOT IN ('tenant', 'migration')"
+        )
     offenders = [r["indexname"] for r in rows if "(tenant_id" not in r["indexdef"]]
     assert offenders == []
 

@@ -13,8 +13,13 @@ from core.tables import EventOutbox, Purchase, PurchaseLine
 
 
 def sale(store, customer=None, **extra):
-    data = {"store_id": str(store), "lines": [{"sku": "TEA", "unit_price": "12.30", "qty": "2"},
-                                              {"sku": "CUP", "unit_price": "5.05", "qty": "1.5"}]}
+    data = {
+        "store_id": str(store),
+        "lines": [
+            {"sku": "TEA", "unit_price": "12.30", "qty": "2"},
+            {"sku": "CUP", "unit_price": "5.05", "qty": "1.5"},
+        ],
+    }
     if customer:
         data["customer_id"] = str(customer)
     return data | extra
@@ -32,7 +37,9 @@ async def test_record_computes_exact_amounts_and_emits_event(tenant, owner, stor
     assert [ln.amount for ln in p.lines] == [Decimal("24.60"), Decimal("7.58")]
     assert p.lines[1].qty == Decimal("1.5")
     async with tenant_tx(tenant.id):
-        events = await EventOutbox.select(EventOutbox.name).where(EventOutbox.subject_id == str(p.id))
+        events = await EventOutbox.select(EventOutbox.name).where(
+            EventOutbox.subject_id == str(p.id)
+        )
     assert [e["name"] for e in events] == ["purchase.recorded"]
 
 
@@ -55,9 +62,9 @@ async def test_receipt_number_is_idempotent(tenant, owner, store):
 
 
 async def test_concurrent_duplicates_write_one_purchase(tenant, owner, store):
-    results = await asyncio.gather(*(
-        record_purchase(tenant, owner, sale(store), idempotency_key="same") for _ in range(20)
-    ))
+    results = await asyncio.gather(
+        *(record_purchase(tenant, owner, sale(store), idempotency_key="same") for _ in range(20))
+    )
     assert len({r.id for r in results}) == 1
     assert sum(not r.replayed for r in results) == 1
     assert await count_purchases(tenant) == (1, 2)
@@ -85,13 +92,19 @@ async def test_bad_purchase_is_rejected_and_nothing_written(tenant, owner, store
 
 async def test_partial_then_full_refund_never_exceeds_the_sale(tenant, owner, store):
     c = await create_customer(tenant, owner, {"name": "x"})
-    p = await record_purchase(tenant, owner, sale(store, c.id, amount="30.00"))  # discounted from 32.18
-    r1 = await record_refund(tenant, owner, {"refund_of": str(p.id), "lines": [{"line_no": 1, "qty": "1"}]})
+    p = await record_purchase(
+        tenant, owner, sale(store, c.id, amount="30.00")
+    )  # discounted from 32.18
+    r1 = await record_refund(
+        tenant, owner, {"refund_of": str(p.id), "lines": [{"line_no": 1, "qty": "1"}]}
+    )
     # 12.30 of 32.18 gross, paid 30.00 → 11.47 (proportional share of the discount)
     assert r1.amount == Decimal("-11.47")
     assert r1.refund_of_id == p.id and r1.kind == "refund"
     with pytest.raises(ValidationFailed) as err:
-        await record_refund(tenant, owner, {"refund_of": str(p.id), "lines": [{"line_no": 1, "qty": "2"}]})
+        await record_refund(
+            tenant, owner, {"refund_of": str(p.id), "lines": [{"line_no": 1, "qty": "2"}]}
+        )
     assert err.value.code == "over_refund"
     r2 = await record_refund(tenant, owner, {"refund_of": str(p.id)})
     assert [(ln.line_no, ln.qty) for ln in r2.lines] == [(1, Decimal("-1")), (2, Decimal("-1.5"))]
@@ -110,12 +123,20 @@ async def test_refund_of_unknown_purchase(tenant, owner):
 
 
 async def test_concurrent_refunds_do_not_over_refund(tenant, owner, store):
-    p = await record_purchase(tenant, owner, {"store_id": str(store),
-                                              "lines": [{"sku": "A", "unit_price": "1.00", "qty": "5"}]})
-    outcomes = await asyncio.gather(*(
-        record_refund(tenant, owner, {"refund_of": str(p.id), "lines": [{"line_no": 1, "qty": "1"}]})
-        for _ in range(8)
-    ), return_exceptions=True)
+    p = await record_purchase(
+        tenant,
+        owner,
+        {"store_id": str(store), "lines": [{"sku": "A", "unit_price": "1.00", "qty": "5"}]},
+    )
+    outcomes = await asyncio.gather(
+        *(
+            record_refund(
+                tenant, owner, {"refund_of": str(p.id), "lines": [{"line_no": 1, "qty": "1"}]}
+            )
+            for _ in range(8)
+        ),
+        return_exceptions=True,
+    )
     ok = [o for o in outcomes if not isinstance(o, Exception)]
     assert len(ok) == 5
     assert all(isinstance(o, ValidationFailed) for o in outcomes if isinstance(o, Exception))
@@ -124,8 +145,13 @@ async def test_concurrent_refunds_do_not_over_refund(tenant, owner, store):
 async def test_store_scoped_actor_cannot_record_in_other_store(tenant, store):
     from core.context import Actor
 
-    cashier = Actor(kind="staff", id=str(uuid.uuid4()), role="cashier", permissions=frozenset({"purchases:write"}),
-                    store_ids=frozenset({uuid.uuid4()}))
+    cashier = Actor(
+        kind="staff",
+        id=str(uuid.uuid4()),
+        role="cashier",
+        permissions=frozenset({"purchases:write"}),
+        store_ids=frozenset({uuid.uuid4()}),
+    )
     with pytest.raises(ValidationFailed) as err:
         await record_purchase(tenant, cashier, sale(store))
     assert err.value.field == "store_id"

@@ -16,11 +16,16 @@ NOW = dt.datetime.now(dt.UTC)
 
 
 async def buy(tenant, owner, store, customer, days_ago, amount):
-    await record_purchase(tenant, owner, {
-        "store_id": str(store), "customer_id": str(customer),
-        "occurred_at": (NOW - dt.timedelta(days=days_ago)).isoformat(),
-        "lines": [{"sku": "S", "unit_price": amount}],
-    })
+    await record_purchase(
+        tenant,
+        owner,
+        {
+            "store_id": str(store),
+            "customer_id": str(customer),
+            "occurred_at": (NOW - dt.timedelta(days=days_ago)).isoformat(),
+            "lines": [{"sku": "S", "unit_price": amount}],
+        },
+    )
 
 
 async def stats_of(tenant, customer_id):
@@ -40,16 +45,34 @@ async def test_scores_value_class_and_lifecycle(tenant, owner, store):
     never = await create_customer(tenant, owner, {"name": "never"})
 
     s = await stats_of(tenant, vip.id)
-    assert (s["purchase_count"], s["total_spent_minor"], s["r_score"], s["f_score"], s["m_score"]) == (8, 800000, 5, 4, 4)
+    assert (
+        s["purchase_count"],
+        s["total_spent_minor"],
+        s["r_score"],
+        s["f_score"],
+        s["m_score"],
+    ) == (8, 800000, 5, 4, 4)
     assert (s["value_class"], s["lifecycle"]) == ("high_value", "loyal")
     s = await stats_of(tenant, once.id)
-    assert (s["r_score"], s["f_score"], s["value_class"], s["lifecycle"]) == (3, 1, "potential", "at_risk")
+    assert (s["r_score"], s["f_score"], s["value_class"], s["lifecycle"]) == (
+        3,
+        1,
+        "potential",
+        "at_risk",
+    )
     s = await stats_of(tenant, gone.id)
-    assert (s["r_score"], s["f_score"], s["value_class"], s["lifecycle"]) == (2, 2, "regular", "churned")
+    assert (s["r_score"], s["f_score"], s["value_class"], s["lifecycle"]) == (
+        2,
+        2,
+        "regular",
+        "churned",
+    )
     s = await stats_of(tenant, never.id)
     assert (s["purchase_count"], s["value_class"], s["lifecycle"]) == (0, "potential", "prospect")
     async with tenant_tx(tenant.id):
-        per_store = await CustomerStoreStats.select().where(CustomerStoreStats.customer_id == vip.id)
+        per_store = await CustomerStoreStats.select().where(
+            CustomerStoreStats.customer_id == vip.id
+        )
     assert [(r["store_id"], r["purchase_count"]) for r in per_store] == [(store, 8)]
 
 
@@ -57,33 +80,68 @@ async def test_bulk_recompute_applies_tenant_thresholds(tenant, owner, store, db
     c = await create_customer(tenant, owner, {"name": "c"})
     await buy(tenant, owner, store, c.id, 1, "10.00")
     assert (await stats_of(tenant, c.id))["m_score"] == 1
-    strict = tenant.__class__(**{**tenant.__dict__, "rfm": RFMThresholds(monetary_minor=(100, 200, 500, 900))})
+    strict = tenant.__class__(
+        **{**tenant.__dict__, "rfm": RFMThresholds(monetary_minor=(100, 200, 500, 900))}
+    )
     await recompute_all(strict)
     assert (await stats_of(tenant, c.id))["m_score"] == 5
 
 
 async def test_segments_compile_to_sql(tenant, owner, store):
-    a = await create_customer(tenant, owner, {"name": "a", "tags": ["vip"], "home_store_id": str(store)})
+    a = await create_customer(
+        tenant, owner, {"name": "a", "tags": ["vip"], "home_store_id": str(store)}
+    )
     b = await create_customer(tenant, owner, {"name": "b"})
     for _ in range(8):
         await buy(tenant, owner, store, a.id, 3, "900.00")
     await buy(tenant, owner, store, b.id, 60, "10.00")
-    seg = await create_segment(tenant, owner, {"name": "VIP active", "filter": {"all": [
-        {"field": "value_class", "op": "eq", "value": "high_value"},
-        {"field": "days_since_last_purchase", "op": "lte", "value": 30},
-        {"any": [{"field": "tag", "op": "in", "value": ["vip", "x"]}, {"not": {"field": "gender", "value": "male"}}]},
-    ]}})
+    seg = await create_segment(
+        tenant,
+        owner,
+        {
+            "name": "VIP active",
+            "filter": {
+                "all": [
+                    {"field": "value_class", "op": "eq", "value": "high_value"},
+                    {"field": "days_since_last_purchase", "op": "lte", "value": 30},
+                    {
+                        "any": [
+                            {"field": "tag", "op": "in", "value": ["vip", "x"]},
+                            {"not": {"field": "gender", "value": "male"}},
+                        ]
+                    },
+                ]
+            },
+        },
+    )
     assert await segment_size(tenant, owner, seg["id"]) == 1
-    assert [c.id for c in await search_customers(tenant, owner, {"segment_id": str(seg["id"])})] == [a.id]
-    lapsed = await create_segment(tenant, owner, {"name": "lapsed", "filter":
-                                                  {"field": "days_since_last_purchase", "op": "gt", "value": 30}})
+    assert [
+        c.id for c in await search_customers(tenant, owner, {"segment_id": str(seg["id"])})
+    ] == [a.id]
+    lapsed = await create_segment(
+        tenant,
+        owner,
+        {
+            "name": "lapsed",
+            "filter": {"field": "days_since_last_purchase", "op": "gt", "value": 30},
+        },
+    )
     assert await segment_size(tenant, owner, lapsed["id"]) == 1
-    money = await create_segment(tenant, owner, {"name": "big", "filter":
-                                                 {"field": "total_spent", "op": "gte", "value": "7200.00"}})
+    money = await create_segment(
+        tenant,
+        owner,
+        {"name": "big", "filter": {"field": "total_spent", "op": "gte", "value": "7200.00"}},
+    )
     assert await segment_size(tenant, owner, money["id"]) == 1
-    assert [s["name"] for s in await list_segments(tenant, owner)] == ["VIP active", "big", "lapsed"]
+    assert [s["name"] for s in await list_segments(tenant, owner)] == [
+        "VIP active",
+        "big",
+        "lapsed",
+    ]
     with pytest.raises(Conflict):
-        await create_segment(tenant, owner, {"name": "big", "filter": {"field": "f_score", "op": "gt", "value": 1}})
+        await create_segment(
+            tenant, owner, {"name": "big", "filter": {"field": "f_score", "op": "gt", "value": 1}}
+        )
 
 
 @pytest.mark.parametrize(
@@ -95,7 +153,11 @@ async def test_segments_compile_to_sql(tenant, owner, store):
         ({"field": "f_score", "value": "1; DROP TABLE customer"}, "filter.value", "invalid_value"),
         ({"all": []}, "filter", "invalid_filter"),
         ({"field": "home_store_id", "value": "not-a-uuid"}, "filter.value", "invalid_value"),
-        ({"not": {"not": {"not": {"not": {"not": {"not": {"field": "f_score", "value": 1}}}}}}}, None, "too_deep"),
+        (
+            {"not": {"not": {"not": {"not": {"not": {"not": {"field": "f_score", "value": 1}}}}}}},
+            None,
+            "too_deep",
+        ),
     ],
 )
 async def test_bad_segment_filters_are_rejected(tenant, owner, flt, field, code):
