@@ -9,6 +9,7 @@ from litestar.response import Response
 from piccolo.querystring import QueryString
 
 from core.db import get_database
+from core.redis import get_redis
 
 
 @get("/health", operation_id="health", summary="Liveness and dependencies", include_in_schema=True)
@@ -22,6 +23,14 @@ async def health() -> Response[dict[str, Any]]:
     except Exception as exc:  # a health check reports, it does not raise
         checks["database"] = f"error: {type(exc).__name__}"
         status = 503
+    client = get_redis()
+    if client is not None:
+        try:
+            await client.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+            status = 503
     return Response(
         {"status": "ok" if status == 200 else "degraded", "checks": checks}, status_code=status
     )
