@@ -17,7 +17,7 @@ that owns nothing and cannot bypass RLS.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
@@ -51,6 +51,9 @@ __all__ = [
 
 current_tenant: contextvars.ContextVar[UUID | None] = contextvars.ContextVar(
     "mendian_current_tenant", default=None
+)
+_after_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "mendian_after_commit", default=None
 )
 _platform_scope: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "mendian_platform_scope", default=False
@@ -219,6 +222,8 @@ async def tenant_tx(tenant_id: UUID, *, write: bool = True) -> AsyncIterator[Non
         return
     engine = db.engine
     token = current_tenant.set(tenant_id)
+    callbacks: list[Callable[[], None]] = []
+    after = _after_commit.set(callbacks)
     try:
         if isinstance(engine, SQLiteEngine):
             kind = TransactionType.immediate if write else TransactionType.deferred
@@ -231,7 +236,19 @@ async def tenant_tx(tenant_id: UUID, *, write: bool = True) -> AsyncIterator[Non
                 )
                 yield
     finally:
+        _after_commit.reset(after)
         current_tenant.reset(token)
+    for callback in callbacks:  # only reached when the transaction committed
+        callback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the open tenant transaction has committed (never on rollback)."""
+    callbacks = _after_commit.get()
+    if callbacks is None:
+        raise UnscopedQuery("after_commit outside a tenant transaction")
+    if callback not in callbacks:
+        callbacks.append(callback)
 
 
 @asynccontextmanager

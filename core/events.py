@@ -6,14 +6,33 @@ committed with the change, a crash between commit and delivery loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
 
+from core.db import after_commit, current_tenant
 from core.tables import EventOutbox
 
-__all__ = ["emit"]
+__all__ = ["emit", "set_event_listener"]
+
+_listener: Callable[[UUID], None] | None = None
+
+
+def set_event_listener(listener: Callable[[UUID], None] | None) -> None:
+    """Called with the tenant id after a transaction that emitted events commits (the app
+    schedules delivery; a periodic sweep catches anything a crash left behind)."""
+    global _listener
+    _listener = listener
+
+
+def _kick(tenant_id: UUID) -> Callable[[], None]:
+    def kick() -> None:
+        if _listener is not None:
+            _listener(tenant_id)
+
+    return kick
 
 
 async def emit(name: str, subject_id: object, payload: dict[str, Any]) -> UUID:
@@ -27,4 +46,7 @@ async def emit(name: str, subject_id: object, payload: dict[str, Any]) -> UUID:
             payload=msgspec.json.encode(payload).decode(),
         )
     )
+    tenant_id = current_tenant.get()
+    if tenant_id is not None:
+        after_commit(_kick(tenant_id))
     return event_id

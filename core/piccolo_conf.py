@@ -12,4 +12,12 @@ from core.db import Database
 
 DB: Engine = Database(get_settings()).owner_engine
 
-APP_REGISTRY = AppRegistry(apps=["core.piccolo_app"])
+
+def _plugin_apps() -> list[str]:
+    from core import __version__
+    from core.plugins.registry import PluginRegistry
+
+    return PluginRegistry(core_version=__version__).discover().piccolo_apps()
+
+
+APP_REGISTRY = AppRegistry(apps=["core.piccolo_app", *_plugin_apps()])

@@ -15,6 +15,8 @@ from core.tables.customers import (
     CustomerStoreStats,
     CustomerTag,
 )
+from core.tables.messaging import Message, MessageLog, MessageTemplate
+from core.tables.modules import EventDelivery, PluginProblem, TenantModule, WebhookSubscription
 from core.tables.org import ApiKey, Role, Staff, Store, Tenant
 from core.tables.purchases import Purchase, PurchaseLine
 from core.tables.segments import Segment
@@ -38,6 +40,13 @@ TABLES = (
     Segment,
     AuditLog,
     EventOutbox,
+    TenantModule,
+    PluginProblem,
+    EventDelivery,
+    WebhookSubscription,
+    Message,
+    MessageTemplate,
+    MessageLog,
 )
 
 __all__ = [t.__name__ for t in TABLES] + ["TABLES"]

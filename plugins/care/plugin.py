@@ -1,10 +1,11 @@
-"""Manifest of the care plugin. Its body lands with its own issue; the shell is discoverable now."""
+"""The Care campaigns plugin: manifest and hook implementations (thin: logic lives beside it)."""
 
-from typing import Any
+from core import PluginManifest
 
-MANIFEST: dict[str, Any] = {
-    "id": "care",
-    "name": "care".capitalize(),
-    "version": "0.1.0",
-    "requires_core": ">=0.1",
-}
+manifest = PluginManifest(
+    id="care",
+    name="Care campaigns",
+    version="0.1.0",
+    description="Birthday, holiday, revisit and win-back campaigns",
+    requires_core=">=0.1,<1",
+)

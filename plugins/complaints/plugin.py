@@ -1,10 +1,11 @@
-"""Manifest of the complaints plugin. Its body lands with its own issue; the shell is discoverable now."""
+"""The Complaints and praise plugin: manifest and hook implementations (thin: logic lives beside it)."""
 
-from typing import Any
+from core import PluginManifest
 
-MANIFEST: dict[str, Any] = {
-    "id": "complaints",
-    "name": "complaints".capitalize(),
-    "version": "0.1.0",
-    "requires_core": ">=0.1",
-}
+manifest = PluginManifest(
+    id="complaints",
+    name="Complaints and praise",
+    version="0.1.0",
+    description="Complaint intake, SLA workflow, follow-up and praise",
+    requires_core=">=0.1,<1",
+)

@@ -1,10 +1,11 @@
-"""Manifest of the loyalty plugin. Its body lands with its own issue; the shell is discoverable now."""
+"""The Loyalty plugin: manifest and hook implementations (thin: logic lives beside it)."""
 
-from typing import Any
+from core import PluginManifest
 
-MANIFEST: dict[str, Any] = {
-    "id": "loyalty",
-    "name": "loyalty".capitalize(),
-    "version": "0.1.0",
-    "requires_core": ">=0.1",
-}
+manifest = PluginManifest(
+    id="loyalty",
+    name="Loyalty",
+    version="0.1.0",
+    description="Points and growth ledger, tiers, rewards and coupons",
+    requires_core=">=0.1,<1",
+)

@@ -1,10 +1,11 @@
-"""Manifest of the surveys plugin. Its body lands with its own issue; the shell is discoverable now."""
+"""The Surveys plugin: manifest and hook implementations (thin: logic lives beside it)."""
 
-from typing import Any
+from core import PluginManifest
 
-MANIFEST: dict[str, Any] = {
-    "id": "surveys",
-    "name": "surveys".capitalize(),
-    "version": "0.1.0",
-    "requires_core": ">=0.1",
-}
+manifest = PluginManifest(
+    id="surveys",
+    name="Surveys",
+    version="0.1.0",
+    description="NPS/CSAT surveys, invitations and scores",
+    requires_core=">=0.1,<1",
+)

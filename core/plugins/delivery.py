@@ -1,0 +1,231 @@
+"""Delivery of outbox events to the tenant's enabled plugins and webhooks (CORE-15).
+
+For every undelivered event, each enabled plugin implementing ``on_<event name>`` (dots become
+underscores: ``purchase.recorded`` → ``on_purchase_recorded``) gets the event once:
+
+1. a ``pending`` marker row is ensured for (event, plugin) — unique per tenant;
+2. the hook runs inside a tenant transaction that also flips that row to ``done``
+   (``… WHERE status = 'pending'``): the plugin's writes and the marker commit together, so a
+   crash or a concurrent deliverer can never apply the event twice;
+3. a failure (exception or timeout) rolls the plugin's writes back, records a problem and
+   schedules a retry with exponential backoff — forever, until the plugin is fixed.
+
+The event is marked dispatched when every handler is done. Webhook subscribers are handlers too
+(``webhook:<id>``): an HMAC-SHA256-signed POST, at least once, with ``X-Mendian-Event-Id`` for
+the receiver's de-duplication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from core.context import TenantInfo
+from core.db import is_unique_violation, json_value, tenant_tx
+from core.plugins.runtime import PluginRuntime
+from core.tables import EventDelivery, EventOutbox, WebhookSubscription
+
+__all__ = ["DeliveryStats", "deliver_pending", "hook_name_for", "sign_webhook"]
+
+log = logging.getLogger("mendian.events")
+MAX_BACKOFF = dt.timedelta(minutes=30)
+
+
+def hook_name_for(event_name: str) -> str:
+    return "on_" + event_name.replace(".", "_")
+
+
+def sign_webhook(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class DeliveryStats:
+    events: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dispatched: int = 0
+
+
+class _AlreadyDone(Exception):
+    """Another deliverer finished this (event, plugin) first: roll ours back."""
+
+
+Handler = Callable[[], Awaitable[Any]]
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return min(dt.timedelta(seconds=2 ** min(attempts, 12)), MAX_BACKOFF)
+
+
+async def _ensure_marker(tenant: TenantInfo, event_id: UUID, handler_id: str) -> dict[str, Any]:
+    async with tenant_tx(tenant.id):
+        row = (
+            await EventDelivery.select()
+            .where(EventDelivery.event_id == event_id, EventDelivery.plugin_id == handler_id)
+            .first()
+        )
+        if row is not None:
+            return dict(row)
+    try:
+        async with tenant_tx(tenant.id):
+            await EventDelivery.insert(EventDelivery(event_id=event_id, plugin_id=handler_id))
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+    async with tenant_tx(tenant.id):
+        row = (
+            await EventDelivery.select()
+            .where(EventDelivery.event_id == event_id, EventDelivery.plugin_id == handler_id)
+            .first()
+        )
+    assert row is not None
+    return dict(row)
+
+
+async def _attempt(
+    runtime: PluginRuntime,
+    tenant: TenantInfo,
+    event: dict[str, Any],
+    handler_id: str,
+    run: Handler,
+    marker: dict[str, Any],
+) -> bool:
+    now = dt.datetime.now(dt.UTC)
+    try:
+        async with tenant_tx(tenant.id):
+            await asyncio.wait_for(run(), runtime.hook_timeout)
+            done = (
+                await EventDelivery.update(
+                    {
+                        EventDelivery.status: "done",
+                        EventDelivery.done_at: now,
+                        EventDelivery.attempts: marker["attempts"] + 1,
+                        EventDelivery.last_error: "",
+                    }
+                )
+                .where(EventDelivery.id == marker["id"], EventDelivery.status == "pending")
+                .returning(EventDelivery.id)
+            )
+            if not done:
+                raise _AlreadyDone
+    except _AlreadyDone:
+        return True
+    except Exception as exc:
+        attempts = marker["attempts"] + 1
+        async with tenant_tx(tenant.id):
+            await EventDelivery.update(
+                {
+                    EventDelivery.attempts: attempts,
+                    EventDelivery.last_error: f"{type(exc).__name__}: {exc}"[:2000],
+                    EventDelivery.next_attempt_at: now + _backoff(attempts),
+                }
+            ).where(EventDelivery.id == marker["id"], EventDelivery.status == "pending")
+        if not handler_id.startswith("webhook:"):
+            await runtime.record_failure(
+                tenant, handler_id, hook_name_for(event["name"]), exc, event["id"]
+            )
+        return False
+    if not handler_id.startswith("webhook:"):
+        await runtime.record_success(tenant, handler_id)
+    return True
+
+
+def _webhook_handler(
+    sub: dict[str, Any], event: dict[str, Any], payload: dict[str, Any]
+) -> Handler:
+    async def post() -> None:
+        import httpx
+
+        body = msgspec.json.encode(
+            {
+                "id": str(event["id"]),
+                "name": event["name"],
+                "payload": payload,
+                "created_at": event["created_at"],
+            }
+        )
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(
+                sub["url"],
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Mendian-Event": event["name"],
+                    "X-Mendian-Event-Id": str(event["id"]),
+                    "X-Mendian-Signature": sign_webhook(sub["secret"], body),
+                },
+            )
+            response.raise_for_status()
+
+    return post
+
+
+async def deliver_pending(
+    runtime: PluginRuntime, tenant: TenantInfo, *, limit: int = 500, now: dt.datetime | None = None
+) -> DeliveryStats:
+    """Deliver the tenant's undelivered events (oldest first); safe to run concurrently."""
+    stats = DeliveryStats()
+    now = now or dt.datetime.now(dt.UTC)
+    async with tenant_tx(tenant.id, write=False):
+        events = (
+            await EventOutbox.select()
+            .where(EventOutbox.dispatched_at.is_null())
+            .order_by(EventOutbox.created_at)
+            .limit(limit)
+        )
+        subs = await WebhookSubscription.select().where(WebhookSubscription.active.eq(True))
+    for raw in events:
+        event = dict(raw)
+        stats.events += 1
+        payload = dict(json_value(event["payload"], {}))
+        store = payload.get("store_id")
+        enabled = await runtime.enabled(tenant.id, UUID(store) if store else None)
+        hook = hook_name_for(event["name"])
+        handlers: dict[str, Handler] = {}
+        if hasattr(runtime.registry.pm.hook, hook):
+            for plugin_id, fn in runtime.implementations(hook, enabled):
+                handlers[plugin_id] = _plugin_handler(fn, tenant, payload)
+        for sub in subs:
+            if event["name"] in json_value(sub["events"], []) or "*" in json_value(
+                sub["events"], []
+            ):
+                handlers[f"webhook:{sub['id']}"] = _webhook_handler(dict(sub), event, payload)
+        pending = False
+        for handler_id, run in handlers.items():
+            marker = await _ensure_marker(tenant, event["id"], handler_id)
+            if marker["status"] == "done":
+                continue
+            if marker["next_attempt_at"] is not None and marker["next_attempt_at"] > now:
+                pending = True
+                continue
+            if await _attempt(runtime, tenant, event, handler_id, run, marker):
+                stats.delivered += 1
+            else:
+                stats.failed += 1
+                pending = True
+        if not pending:
+            async with tenant_tx(tenant.id):
+                await EventOutbox.update(
+                    {EventOutbox.dispatched_at: dt.datetime.now(dt.UTC)}
+                ).where(EventOutbox.id == event["id"])
+            stats.dispatched += 1
+    return stats
+
+
+def _plugin_handler(fn: Callable[..., Any], tenant: TenantInfo, payload: dict[str, Any]) -> Handler:
+    async def run() -> None:
+        result = fn(tenant=tenant, event=payload)
+        if asyncio.iscoroutine(result):
+            await result
+
+    return run
