@@ -54,6 +54,24 @@ class TenantInfo:
     plan: str = "standard"
     rfm: RFMThresholds = field(default_factory=RFMThresholds)
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TenantInfo:
+        """From a ``tenant`` table row."""
+        raw = row["settings"]
+        settings = msgspec.json.decode(raw) if isinstance(raw, (str, bytes)) else (raw or {})
+        return cls(
+            id=row["id"],
+            slug=row["slug"],
+            name=row["name"],
+            status=row["status"],
+            timezone=row["timezone"],
+            locale=row["locale"],
+            currency=row["currency"],
+            phone_region=row["phone_region"],
+            plan=row["plan"],
+            rfm=RFMThresholds.from_settings(settings.get("rfm")),
+        )
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from uuid import UUID
@@ -87,8 +88,29 @@ async def export_customer(
         }
         for plugin_id, exporter in plugin_exporters:
             data["plugins"][plugin_id] = await exporter(tenant, customer_id)
+        for plugin_id, result in await _privacy_hook(tenant, "customer_export_data", customer_id):
+            data["plugins"][plugin_id] = result
         await audit(actor, "customer.export", subject_type="customer", subject_id=customer_id)
     return data
+
+
+async def _privacy_hook(tenant: TenantInfo, hook: str, customer_id: UUID) -> list[tuple[str, Any]]:
+    """Call a privacy hook on every installed plugin holding the tenant's data — enabled or not,
+    since disabling a plugin keeps its data. Runs in the caller's transaction: a failing plugin
+    fails the export/erasure as a whole (nothing half-erased)."""
+    from core.plugins import get_runtime
+
+    try:
+        runtime = get_runtime()
+    except RuntimeError:
+        return []
+    results = []
+    for plugin_id, fn in runtime.implementations(hook, frozenset(runtime.registry.plugins)):
+        value = fn(tenant=tenant, customer_id=customer_id)
+        if inspect.isawaitable(value):
+            value = await value
+        results.append((plugin_id, value))
+    return results
 
 
 def pseudonym(tenant_id: UUID, customer_id: UUID) -> str:
@@ -143,6 +165,7 @@ async def erase_customer(
         await Purchase.update({Purchase.note: ""}).where(Purchase.customer_id == customer_id)
         for _plugin_id, eraser in plugin_erasers:
             await eraser(tenant, customer_id)
+        await _privacy_hook(tenant, "customer_erase_data", customer_id)
         await audit(actor, "customer.erase", subject_type="customer", subject_id=customer_id)
         await emit("customer.erased", customer_id, {"customer_id": str(customer_id)})
     return name

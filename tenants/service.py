@@ -14,8 +14,8 @@ from msgspec import Meta
 from piccolo.querystring import QueryString
 
 from core.audit import audit
-from core.context import Actor, RFMThresholds, TenantInfo
-from core.db import get_database, json_text, json_value, platform_tx, tenant_tables, tenant_tx
+from core.context import Actor, TenantInfo
+from core.db import get_database, json_text, platform_tx, tenant_tables, tenant_tx
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.money import MINOR_UNITS
 from core.tables import Role, Store, Tenant
@@ -78,19 +78,7 @@ def _validate(data: TenantInput) -> None:
 
 
 def tenant_info(row: dict[str, Any]) -> TenantInfo:
-    settings = json_value(row["settings"], {})
-    return TenantInfo(
-        id=row["id"],
-        slug=row["slug"],
-        name=row["name"],
-        status=row["status"],
-        timezone=row["timezone"],
-        locale=row["locale"],
-        currency=row["currency"],
-        phone_region=row["phone_region"],
-        plan=row["plan"],
-        rfm=RFMThresholds.from_settings(settings.get("rfm")),
-    )
+    return TenantInfo.from_row(row)
 
 
 _cache: dict[str, tuple[float, TenantInfo]] = {}
@@ -163,7 +151,22 @@ async def create_tenant(
         async with platform_tx():
             await Tenant.delete().where(Tenant.id == tenant_id)
         raise
-    return await get_tenant(tenant_id)
+    info = await get_tenant(tenant_id)
+    await _notify_created(info)
+    return info
+
+
+async def _notify_created(tenant: TenantInfo) -> None:
+    """``on_tenant_created`` for every installed plugin (isolated: a failure is only recorded)."""
+    from core.plugins import get_runtime
+
+    try:
+        runtime = get_runtime()
+    except RuntimeError:
+        return
+    await runtime.notify(
+        tenant, "on_tenant_created", plugins=frozenset(runtime.registry.plugins), tenant=tenant
+    )
 
 
 async def set_tenant_status(slug: str, status: str, actor: Actor | None = None) -> TenantInfo:

@@ -1,0 +1,1 @@
+"""A sample third-party plugin: counts store visits from purchases (tests the real install path)."""
