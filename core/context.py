@@ -11,7 +11,7 @@ import msgspec
 
 from core.errors import Forbidden
 
-__all__ = ["Actor", "RFMThresholds", "TenantInfo"]
+__all__ = ["Actor", "MessagingPolicy", "RFMThresholds", "TenantInfo"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,27 @@ class RFMThresholds:
 
 
 @dataclass(frozen=True)
+class MessagingPolicy:
+    """Contact-pressure rules shared by every module (CORE-11), per tenant.
+
+    Quiet hours are local to the tenant (or the store's timezone override); a message due inside
+    them waits until they end. At most ``cap_count`` non-transactional messages per customer in
+    any ``cap_days`` days, whatever module sends them.
+    """
+
+    quiet_start: str = "21:00"
+    quiet_end: str = "09:00"
+    cap_count: int = 4
+    cap_days: int = 7
+    webhook_url: str = ""
+    webhook_secret: str = ""
+
+    @classmethod
+    def from_settings(cls, raw: dict[str, Any] | None) -> MessagingPolicy:
+        return msgspec.convert(raw, cls) if raw else cls()
+
+
+@dataclass(frozen=True)
 class TenantInfo:
     """A tenant as the services need it (loaded once per request, cached)."""
 
@@ -53,6 +74,7 @@ class TenantInfo:
     phone_region: str = "CN"
     plan: str = "standard"
     rfm: RFMThresholds = field(default_factory=RFMThresholds)
+    messaging: MessagingPolicy = field(default_factory=MessagingPolicy)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> TenantInfo:
@@ -70,6 +92,7 @@ class TenantInfo:
             phone_region=row["phone_region"],
             plan=row["plan"],
             rfm=RFMThresholds.from_settings(settings.get("rfm")),
+            messaging=MessagingPolicy.from_settings(settings.get("messaging")),
         )
 
 

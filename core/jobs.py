@@ -1,0 +1,218 @@
+"""Jobs (PLUG-8, CORE-11): the same job functions run by SAQ on Redis (``mendian worker``) or
+in-process on the embedded default.
+
+Every job carries its tenant: a scheduled job fans out to one job per tenant that has the
+owning plugin enabled, keyed ``<job>:<tenant>:<slot>`` so that two schedulers (or a retry) never
+run the same tenant's slot twice — SAQ refuses a second job with a live key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+from uuid import UUID
+
+from croniter import croniter
+
+from core.context import TenantInfo
+from core.plugins import PluginRuntime
+from core.rfm import recompute_all
+from core.tables import Tenant
+from core.types import ScheduledJob
+
+__all__ = ["BUILTIN_JOBS", "JobTable", "run_worker", "saq_queue"]
+
+log = logging.getLogger("mendian.jobs")
+
+
+async def _rfm_nightly(tenant: TenantInfo) -> None:
+    await recompute_all(tenant)
+
+
+BUILTIN_JOBS: tuple[ScheduledJob, ...] = (
+    ScheduledJob(
+        name="core.rfm_nightly",
+        cron="0 18 * * *",
+        run=_rfm_nightly,
+        description="RFM, value class and lifecycle for every customer (02:00 Asia/Shanghai)",
+    ),
+)
+
+
+class JobTable:
+    """Every scheduled job: the core's and the installed plugins' (``register_scheduled_jobs``)."""
+
+    def __init__(self, runtime: PluginRuntime) -> None:
+        self.runtime = runtime
+        self.jobs: dict[str, tuple[str | None, ScheduledJob]] = {
+            j.name: (None, j) for j in BUILTIN_JOBS
+        }
+        hook = runtime.registry.pm.hook.register_scheduled_jobs
+        for impl in hook.get_hookimpls():
+            plugin_id = runtime.registry.pm.get_name(impl.plugin)
+            jobs = cast(list[ScheduledJob], impl.function() or [])
+            for job in jobs:
+                if job.name in self.jobs:
+                    raise ValueError(f"scheduled job {job.name!r} is registered twice")
+                if not job.name.startswith(f"{plugin_id}."):
+                    raise ValueError(
+                        f"job {job.name!r} of plugin {plugin_id} must start with '{plugin_id}.'"
+                    )
+                self.jobs[job.name] = (plugin_id, job)
+
+    async def tenants_for_all_tenants(self, name: str) -> list[TenantInfo]:
+        """The active tenants a job runs for (crosses tenants on purpose: the scheduler's fan-out)."""
+        plugin_id, _job = self.jobs[name]
+        tenants = [
+            TenantInfo.from_row(dict(r))
+            for r in await Tenant.select().where(Tenant.status == "active")
+        ]
+        if plugin_id is None:
+            return tenants
+        return [t for t in tenants if plugin_id in await self.runtime.enabled(t.id)]
+
+    async def run_for_tenant(self, name: str, tenant: TenantInfo) -> bool:
+        """Run one job for one tenant; False if its plugin is not enabled there (any more)."""
+        plugin_id, job = self.jobs[name]
+        if plugin_id is not None and plugin_id not in await self.runtime.enabled(tenant.id):
+            return False
+        await job.run(tenant)
+        return True
+
+
+def slot_of(cron: str, now: dt.datetime) -> str:
+    """The schedule slot ``now`` belongs to (its most recent fire time), for de-duplication keys."""
+    return croniter(cron, now).get_prev(dt.datetime).strftime("%Y%m%dT%H%M")
+
+
+# --- SAQ ---------------------------------------------------------------------------------
+
+
+def saq_queue(url: str) -> Any:
+    from saq import Queue
+
+    return Queue.from_url(url, name="mendian")
+
+
+def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]], list[Any]]:
+    from saq import CronJob
+    from saq.types import Context
+
+    from core.messaging import channels_for, send_due
+    from core.plugins.delivery import deliver_pending
+
+    async def _tenant(tenant_id: str) -> TenantInfo | None:
+        row = await Tenant.select().where(Tenant.id == UUID(tenant_id)).first()
+        return TenantInfo.from_row(dict(row)) if row and row["status"] == "active" else None
+
+    async def tenant_job(ctx: Context, *, job: str, tenant_id: str) -> bool:
+        tenant = await _tenant(tenant_id)
+        return bool(tenant) and await table.run_for_tenant(job, tenant)  # type: ignore[arg-type]
+
+    async def deliver_events(ctx: Context, *, tenant_id: str) -> int:
+        tenant = await _tenant(tenant_id)
+        return (await deliver_pending(table.runtime, tenant)).delivered if tenant else 0
+
+    async def send_messages(ctx: Context, *, tenant_id: str) -> int:
+        tenant = await _tenant(tenant_id)
+        if tenant is None:
+            return 0
+        channels = await channels_for(tenant)
+        sent = 0
+        while (stats := await send_due(tenant, channels)).claimed:
+            sent += stats.sent
+        return sent
+
+    async def fanout(ctx: Context, *, job: str) -> int:
+        queue = ctx["queue"]
+        slot = slot_of(table.jobs[job][1].cron, dt.datetime.now(dt.UTC))
+        count = 0
+        for tenant in await table.tenants_for_all_tenants(job):
+            if await queue.enqueue(
+                "tenant_job",
+                job=job,
+                tenant_id=str(tenant.id),
+                key=f"{job}:{tenant.id}:{slot}",
+                timeout=3600,
+            ):
+                count += 1
+        return count
+
+    async def pump(ctx: Context) -> int:
+        """Every minute: event delivery and message sending for every active tenant."""
+        queue = ctx["queue"]
+        minute = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
+        for row in await Tenant.select(Tenant.id).where(Tenant.status == "active"):
+            tid = str(row["id"])
+            await queue.enqueue("deliver_events", tenant_id=tid, key=f"deliver:{tid}:{minute}")
+            await queue.enqueue(
+                "send_messages", tenant_id=tid, key=f"send:{tid}:{minute}", timeout=600
+            )
+        return 0
+
+    crons = [
+        CronJob(fanout, cron=job.cron, kwargs={"job": name})
+        for name, (_p, job) in table.jobs.items()
+    ]
+    crons.append(CronJob(pump, cron="* * * * *"))
+    return [tenant_job, deliver_events, send_messages, fanout, pump], crons
+
+
+async def run_worker(runtime: PluginRuntime, *, burst: bool = False) -> None:
+    """The SAQ worker with ``REDIS_URL``; else the in-process loops (until cancelled)."""
+    from core.config import get_settings
+
+    table = JobTable(runtime)
+    url = get_settings().redis_url
+    if url is None:
+        await run_in_process(table)
+        return
+    from saq import Worker
+
+    queue = saq_queue(url)
+    functions, crons = saq_functions(table)
+    worker = Worker(queue, functions=functions, cron_jobs=crons, burst=burst, concurrency=8)
+    await worker.start()
+
+
+async def run_in_process(table: JobTable, *, tick: float = 30.0) -> None:
+    """Embedded scheduler: fires each job at its cron times for each tenant (no Redis)."""
+    from core.messaging import channels_for, send_due
+    from core.plugins.dispatcher import EventDispatcher
+
+    async def messages() -> None:
+        while True:
+            try:
+                for row in await Tenant.select().where(Tenant.status == "active"):
+                    tenant = TenantInfo.from_row(dict(row))
+                    channels = await channels_for(tenant)
+                    while (await send_due(tenant, channels)).claimed:
+                        pass
+            except Exception:
+                log.exception("message sending failed")
+            await asyncio.sleep(2)
+
+    dispatcher = EventDispatcher(table.runtime)
+    from core.events import set_event_listener
+
+    set_event_listener(dispatcher.kick)
+    await asyncio.gather(dispatcher.run(), messages(), _cron_loop(table, tick))
+
+
+async def _cron_loop(table: JobTable, tick: float) -> None:
+    last: dict[str, str] = {}
+    while True:
+        now = dt.datetime.now(dt.UTC)
+        for name, (_plugin, job) in table.jobs.items():
+            slot = slot_of(job.cron, now)
+            if last.setdefault(name, slot) != slot:
+                last[name] = slot
+                for tenant in await table.tenants_for_all_tenants(name):
+                    try:
+                        await table.run_for_tenant(name, tenant)
+                    except Exception:
+                        log.exception("job %s failed for tenant %s", name, tenant.slug)
+        await asyncio.sleep(tick)

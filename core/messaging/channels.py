@@ -1,0 +1,157 @@
+"""Built-in channels (``log``, ``email``, ``webhook``) and the set a tenant can use.
+
+Channels are plugins: :data:`BUILTIN_CHANNELS` plus whatever enabled plugins return from
+``register_message_channels``. Every send carries the message's idempotency key, stable across
+retries, so a provider (or our own ``log`` sink) can drop a redelivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from email.message import EmailMessage
+
+import msgspec
+
+from core.crypto import mask_phone
+from core.db import is_unique_violation, json_text
+from core.errors import ValidationFailed
+from core.types import DeliveryResult, MessageChannel, OutboundMessage
+
+__all__ = ["BUILTIN_CHANNELS", "ChannelSet", "sign_body"]
+
+
+class ChannelSet:
+    def __init__(self, channels: Iterable[MessageChannel]) -> None:
+        self._by_name: dict[str, MessageChannel] = {}
+        for channel in channels:
+            if channel.name in self._by_name:
+                raise ValueError(f"two channels are named {channel.name!r}")
+            self._by_name[channel.name] = channel
+
+    def get(self, name: str) -> MessageChannel:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise ValidationFailed(
+                f"unknown channel {name!r}", field="channel", code="unknown_channel"
+            ) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+
+async def _send_log(message: OutboundMessage) -> DeliveryResult:
+    """Development channel: records the message in ``message_log``, once per idempotency key."""
+    from core.db import tenant_tx
+    from core.tables import MessageLog
+
+    try:
+        async with tenant_tx(message.tenant_id):
+            await MessageLog.insert(
+                MessageLog(
+                    idempotency_key=message.idempotency_key,
+                    message_id=message.message_id,
+                    to_masked=mask_phone(message.to)
+                    if message.to.startswith("+")
+                    else message.to[:2] + "***",
+                    subject=message.subject,
+                    body=message.body,
+                    metadata=json_text(dict(message.metadata)),
+                )
+            ).on_conflict(action="DO NOTHING")
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+    return DeliveryResult(ok=True, provider_ref=f"log:{message.idempotency_key}")
+
+
+async def _send_email(message: OutboundMessage) -> DeliveryResult:
+    """SMTP (``MENDIAN_SMTP_URL``, e.g. ``smtp://user:pass@host:587?starttls=1``)."""
+    import os
+    from urllib.parse import parse_qs, urlsplit
+
+    import aiosmtplib
+
+    url = os.environ.get("MENDIAN_SMTP_URL", "smtp://127.0.0.1:25")
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    email = EmailMessage()
+    email["From"] = os.environ.get("MENDIAN_SMTP_FROM", "noreply@mendian.local")
+    email["To"] = message.to
+    email["Subject"] = message.subject
+    # Deterministic Message-ID: receivers and our bounce handling can spot a redelivery.
+    email["Message-ID"] = (
+        f"<{hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]}@mendian>"
+    )
+    email.set_content(message.body)
+    try:
+        await aiosmtplib.send(
+            email,
+            hostname=parts.hostname or "127.0.0.1",
+            port=parts.port or 25,
+            username=parts.username,
+            password=parts.password,
+            start_tls=query.get("starttls", ["0"])[0] == "1",
+            timeout=15,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        return DeliveryResult(ok=False, error=str(exc), permanent=True)
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}")
+    return DeliveryResult(ok=True, provider_ref=email["Message-ID"])
+
+
+def sign_body(secret: str, body: bytes) -> str:
+    import hmac
+
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def _send_webhook(message: OutboundMessage) -> DeliveryResult:
+    """Signed POST to the tenant's endpoint (``messaging.webhook_url`` / ``webhook_secret``)."""
+    import httpx
+
+    url = str(message.metadata.get("webhook_url") or "")
+    secret = str(message.metadata.get("webhook_secret") or "")
+    if not url:
+        return DeliveryResult(ok=False, error="tenant has no messaging.webhook_url", permanent=True)
+    body = msgspec.json.encode(
+        {
+            "message_id": str(message.message_id),
+            "to": message.to,
+            "subject": message.subject,
+            "body": message.body,
+            "sent_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": message.idempotency_key,
+        "X-Mendian-Signature": sign_body(secret, body),
+    }
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}")
+    if response.status_code >= 500 or response.status_code == 429:
+        return DeliveryResult(ok=False, error=f"HTTP {response.status_code}")
+    if response.status_code >= 400:
+        return DeliveryResult(ok=False, error=f"HTTP {response.status_code}", permanent=True)
+    return DeliveryResult(ok=True, provider_ref=response.headers.get("X-Request-Id", ""))
+
+
+BUILTIN_CHANNELS: tuple[MessageChannel, ...] = (
+    MessageChannel(
+        name="log", address="phone", send=_send_log, description="development: records messages"
+    ),
+    MessageChannel(name="email", address="email", send=_send_email, description="SMTP email"),
+    MessageChannel(
+        name="webhook",
+        address="phone",
+        send=_send_webhook,
+        description="signed HTTP POST to the tenant's gateway (SMS, WeChat…)",
+    ),
+)

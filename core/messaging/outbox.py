@@ -1,0 +1,214 @@
+"""Enqueue messages (CORE-11): persisted before they are sent, after the shared checks.
+
+For every request, in one tenant transaction and with set-based reads (so a campaign fans out
+thousands of messages per second):
+
+* the customer must have the address the channel needs (phone, email) — else ``no_address``;
+* consent for the purpose on the channel (the latest record; a channel-specific answer beats
+  ``any``) — else ``no_consent``; transactional messages (receipts, complaint follow-ups) are
+  exempt, as contract performance needs no marketing consent;
+* the frequency cap shared by all modules (non-transactional only) — else ``frequency_cap``;
+* quiet hours in the store's or tenant's timezone push ``not_before`` to the window's end;
+* the template (tenant's, per locale, sandboxed) is rendered now, so what was sent is on record.
+
+Suppressed messages are stored too (status ``suppressed`` with the reason): the module sees
+why. The idempotency key is unique per tenant: enqueueing the same key twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from core.context import TenantInfo
+from core.db import tenant_tx
+from core.errors import ValidationFailed
+from core.messaging.channels import ChannelSet
+from core.messaging.policy import next_allowed
+from core.messaging.templates import render, resolve_template
+from core.tables import ConsentRecord, Customer, Message, Store
+
+__all__ = ["EnqueueResult", "MessageRequest", "enqueue", "enqueue_many"]
+
+CHUNK = 900
+PURPOSES = ("marketing", "surveys", "service")
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    customer_id: UUID
+    channel: str
+    template_key: str
+    idempotency_key: str
+    source: str
+    purpose: str = "marketing"
+    transactional: bool = False
+    context: dict[str, Any] = field(default_factory=dict)
+    store_id: UUID | None = None
+    locale: str | None = None
+
+
+@dataclass
+class EnqueueResult:
+    queued: int = 0
+    deferred: int = 0
+    suppressed: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+    ids: list[UUID] = field(default_factory=list)
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+async def _consents(customer_ids: list[UUID]) -> dict[tuple[UUID, str, str], bool]:
+    state: dict[tuple[UUID, str, str], tuple[int, bool]] = {}
+    for chunk in _chunks(customer_ids):
+        rows = await ConsentRecord.select(
+            ConsentRecord.customer_id,
+            ConsentRecord.purpose,
+            ConsentRecord.channel,
+            ConsentRecord.granted,
+            ConsentRecord.seq,
+        ).where(ConsentRecord.customer_id.is_in(list(chunk)))
+        for r in rows:
+            k = (r["customer_id"], r["purpose"], r["channel"])
+            if k not in state or state[k][0] <= r["seq"]:
+                state[k] = (r["seq"], bool(r["granted"]))
+    return {k: v[1] for k, v in state.items()}
+
+
+async def _recent_counts(customer_ids: list[UUID], since: dt.datetime) -> Counter[UUID]:
+    counts: Counter[UUID] = Counter()
+    for chunk in _chunks(customer_ids):
+        rows = await Message.select(Message.customer_id).where(
+            Message.customer_id.is_in(list(chunk)),
+            Message.transactional.eq(False),
+            Message.status.is_in(["queued", "sending", "sent"]),
+            Message.created_at >= since,
+        )
+        counts.update(r["customer_id"] for r in rows)
+    return counts
+
+
+async def enqueue_many(
+    tenant: TenantInfo,
+    requests: Sequence[MessageRequest],
+    channels: ChannelSet,
+    *,
+    now: dt.datetime | None = None,
+) -> EnqueueResult:
+    """Check, render and store many messages in one transaction; see the module docstring."""
+    now = now or dt.datetime.now(dt.UTC)
+    result = EnqueueResult()
+    for r in requests:
+        if r.purpose not in PURPOSES:
+            raise ValidationFailed(f"purpose must be one of {', '.join(PURPOSES)}", field="purpose")
+        if not 1 <= len(r.idempotency_key) <= 160:
+            raise ValidationFailed(
+                "idempotency key must be 1-160 characters", field="idempotency_key"
+            )
+        channels.get(r.channel)  # unknown channel: ValidationFailed before anything is written
+    policy = tenant.messaging
+    async with tenant_tx(tenant.id):
+        ids = list({r.customer_id for r in requests})
+        customers: dict[UUID, dict[str, Any]] = {}
+        for chunk in _chunks(ids):
+            for row in await Customer.select(
+                Customer.id,
+                Customer.name,
+                Customer.phone_hash,
+                Customer.email_hash,
+                Customer.status,
+            ).where(Customer.id.is_in(list(chunk))):
+                customers[row["id"]] = dict(row)
+        consents = await _consents(ids)
+        counts = await _recent_counts(ids, now - dt.timedelta(days=policy.cap_days))
+        store_ids = list({r.store_id for r in requests if r.store_id})
+        zones = {
+            row["id"]: row["timezone"]
+            for row in (
+                await Store.select(Store.id, Store.timezone).where(Store.id.is_in(store_ids))
+                if store_ids
+                else []
+            )
+        }
+        templates: dict[tuple[str, str], tuple[str, str]] = {}
+        rows: list[Message] = []
+        for r in requests:
+            customer = customers.get(r.customer_id)
+            channel = channels.get(r.channel)
+            reason = ""
+            if customer is None or customer["status"] != "active":
+                reason = "unknown_customer"
+            elif (channel.address == "phone" and not customer["phone_hash"]) or (
+                channel.address == "email" and not customer["email_hash"]
+            ):
+                reason = "no_address"
+            elif not r.transactional and not consents.get(
+                (r.customer_id, r.purpose, r.channel),
+                consents.get((r.customer_id, r.purpose, "any"), False),
+            ):
+                reason = "no_consent"
+            elif not r.transactional and counts[r.customer_id] >= policy.cap_count:
+                reason = "frequency_cap"
+            locale = r.locale or tenant.locale
+            subject = body = ""
+            if not reason:
+                key = (r.template_key, locale)
+                if key not in templates:
+                    templates[key] = await resolve_template(r.template_key, locale, tenant.locale)
+                subject_src, body_src = templates[key]
+                context = {
+                    "name": customer["name"] if customer else "",
+                    "tenant": tenant.name,
+                } | r.context
+                subject, body = render(subject_src, context), render(body_src, context)
+                if not r.transactional:
+                    counts[r.customer_id] += 1
+            zone = zones.get(r.store_id) or tenant.timezone
+            not_before = next_allowed(policy, zone, now)
+            rows.append(
+                Message(
+                    idempotency_key=r.idempotency_key,
+                    customer_id=r.customer_id,
+                    store_id=r.store_id,
+                    source=r.source,
+                    purpose=r.purpose,
+                    transactional=r.transactional,
+                    channel=r.channel,
+                    template_key=r.template_key,
+                    locale=locale,
+                    subject=subject,
+                    body=body,
+                    status="suppressed" if reason else "queued",
+                    reason=reason,
+                    not_before=not_before,
+                    created_at=now,
+                )
+            )
+            if reason:
+                result.suppressed[reason] += 1
+            elif not_before > now:
+                result.deferred += 1
+        for chunk in _chunks(rows):
+            inserted = (
+                await Message.insert(*chunk)
+                .on_conflict(action="DO NOTHING")
+                .returning(Message.id, Message.status)
+            )
+            result.ids += [i["id"] for i in inserted]
+            result.queued += sum(1 for i in inserted if i["status"] == "queued")
+            result.duplicates += len(chunk) - len(inserted)
+    return result
+
+
+async def enqueue(
+    tenant: TenantInfo, request: MessageRequest, channels: ChannelSet
+) -> EnqueueResult:
+    return await enqueue_many(tenant, [request], channels)
