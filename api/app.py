@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 
 from api.health import health
 from core.bootstrap import close_database, open_database
 from core.config import Settings, get_settings
 from core.logging import install_masking
+from core.plugins import PluginRuntime
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "plugin_routers"]
+
+
+def plugin_routers(runtime: PluginRuntime) -> list[Router]:
+    """Each plugin's ``register_routes`` handlers, mounted under ``/p/<plugin id>``. The handler
+    resolves its tenant (and checks the plugin is enabled there) itself, as public routes do."""
+    routers = []
+    for plugin_id, handlers in runtime.registry.collect_all("register_routes"):
+        if handlers:
+            routers.append(Router(path=f"/p/{plugin_id}", route_handlers=handlers))
+    return routers
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -23,8 +34,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def shutdown() -> None:
         await close_database()
 
+    from core.plugins import load_runtime
+
+    runtime = load_runtime()
+
     return Litestar(
-        route_handlers=[health],
+        route_handlers=[health, *plugin_routers(runtime)],
         on_startup=[startup],
         on_shutdown=[shutdown],
         openapi_config=OpenAPIConfig(title="Mendian", version="0.1.0", path="/schema"),

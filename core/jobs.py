@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from croniter import croniter
@@ -50,11 +50,8 @@ class JobTable:
         self.jobs: dict[str, tuple[str | None, ScheduledJob]] = {
             j.name: (None, j) for j in BUILTIN_JOBS
         }
-        hook = runtime.registry.pm.hook.register_scheduled_jobs
-        for impl in hook.get_hookimpls():
-            plugin_id = runtime.registry.pm.get_name(impl.plugin)
-            jobs = cast(list[ScheduledJob], impl.function() or [])
-            for job in jobs:
+        for plugin_id, jobs in runtime.registry.collect_all("register_scheduled_jobs"):
+            for job in jobs or []:
                 if job.name in self.jobs:
                     raise ValueError(f"scheduled job {job.name!r} is registered twice")
                 if not job.name.startswith(f"{plugin_id}."):

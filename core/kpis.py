@@ -116,3 +116,27 @@ async def core_kpis(
         average_ticket=from_minor(round(net / n_sales), tenant.currency) if n_sales else Decimal(0),
         value_class_mix=classes,
     )
+
+
+async def plugin_kpis(
+    tenant: TenantInfo,
+    actor: Actor,
+    period_from: dt.datetime,
+    period_to: dt.datetime,
+    store_id: UUID | None = None,
+) -> dict[str, dict[str, Any]]:
+    """KPIs contributed by the tenant's enabled plugins (``register_kpis``): ``{plugin: {name: value}}``."""
+    from core.plugins import current_runtime
+
+    actor.require("kpis:read")
+    runtime = current_runtime()
+    if runtime is None:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for plugin_id, definitions in await runtime.collect(tenant, "register_kpis", store_id):
+        async with tenant_tx(tenant.id, write=False):
+            out[plugin_id] = {
+                d.name: await d.compute(tenant, period_from, period_to, store_id)
+                for d in definitions or []
+            }
+    return out

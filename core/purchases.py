@@ -22,6 +22,7 @@ from core.db import get_database, is_unique_violation, tenant_tx
 from core.errors import IdempotencyMismatch, NotFound, ValidationFailed
 from core.events import emit
 from core.money import from_minor, to_minor
+from core.plugins.hooks import validate_hook
 from core.rfm import recompute_customers
 from core.sql import run
 from core.tables import Customer, Purchase, PurchaseLine, Staff, Store
@@ -261,6 +262,13 @@ async def record_purchase(
     replay = await _replay(tenant, idempotency_key, payload.receipt_no, digest)
     if replay is not None:
         return replay
+    await validate_hook(
+        tenant,
+        "purchase_validate",
+        payload.store_id,
+        actor=actor,
+        purchase=msgspec.to_builtins(payload),
+    )
     purchase_id = uuid4()
     try:
         async with tenant_tx(tenant.id):

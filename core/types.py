@@ -47,13 +47,15 @@ class MessageChannel:
     """A way to reach customers (``register_message_channels``).
 
     ``address`` names the customer field the channel needs (``phone`` or ``email``) or ``none``
-    (the channel addresses the tenant's endpoint, e.g. a webhook).
+    (the channel addresses the tenant's endpoint). ``consent_channel`` says which consent applies
+    (a WeChat gateway counts as ``wechat``, an SMS provider as ``sms``).
     """
 
     name: str
     address: str
     send: Callable[[OutboundMessage], Awaitable[DeliveryResult]]
     description: str = ""
+    consent_channel: str = "any"  # the consent channel it counts as: sms, email, wechat, phone, app
 
 
 @dataclass(frozen=True)

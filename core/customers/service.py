@@ -22,6 +22,7 @@ from core.db import fetch, is_unique_violation, json_text, json_value, tenant_tx
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.events import emit
 from core.phone import normalize_email, normalize_phone
+from core.plugins.hooks import validate_hook
 from core.tables import Customer, CustomerStats, CustomerTag, Staff, Store
 from core.validation import convert
 
@@ -150,6 +151,9 @@ async def create_customer(
     phone = normalize_phone(payload.phone, tenant.phone_region) if payload.phone else None
     email = normalize_email(payload.email) if payload.email else None
     attributes = _check_attributes(payload.attributes)
+    await validate_hook(
+        tenant, "customer_validate", actor=actor, customer=msgspec.to_builtins(payload)
+    )
     customer_id = uuid4()
     async with tenant_tx(tenant.id):
         await _check_refs(payload.home_store_id, payload.assigned_staff_id)

@@ -145,13 +145,24 @@ async def _send_webhook(message: OutboundMessage) -> DeliveryResult:
 
 BUILTIN_CHANNELS: tuple[MessageChannel, ...] = (
     MessageChannel(
-        name="log", address="phone", send=_send_log, description="development: records messages"
+        name="log",
+        address="phone",
+        send=_send_log,
+        consent_channel="sms",
+        description="development: records the message instead of sending an SMS",
     ),
-    MessageChannel(name="email", address="email", send=_send_email, description="SMTP email"),
+    MessageChannel(
+        name="email",
+        address="email",
+        send=_send_email,
+        consent_channel="email",
+        description="SMTP email",
+    ),
     MessageChannel(
         name="webhook",
         address="phone",
         send=_send_webhook,
+        consent_channel="sms",
         description="signed HTTP POST to the tenant's gateway (SMS, WeChat…)",
     ),
 )

@@ -151,7 +151,7 @@ async def enqueue_many(
             ):
                 reason = "no_address"
             elif not r.transactional and not consents.get(
-                (r.customer_id, r.purpose, r.channel),
+                (r.customer_id, r.purpose, channel.consent_channel),
                 consents.get((r.customer_id, r.purpose, "any"), False),
             ):
                 reason = "no_consent"

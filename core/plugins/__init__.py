@@ -8,7 +8,13 @@ from core.plugins.registry import (
     Quarantined,
     StrictPluginError,
 )
-from core.plugins.runtime import ModuleState, PluginRuntime, get_runtime, set_runtime
+from core.plugins.runtime import (
+    ModuleState,
+    PluginRuntime,
+    current_runtime,
+    get_runtime,
+    set_runtime,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -20,6 +26,7 @@ __all__ = [
     "PluginRuntime",
     "Quarantined",
     "StrictPluginError",
+    "current_runtime",
     "get_runtime",
     "load_runtime",
     "set_runtime",
@@ -35,5 +42,24 @@ def load_runtime(*, strict: bool | None = None) -> PluginRuntime:
         core_version=__version__, strict=get_settings().strict_plugins if strict is None else strict
     ).discover()
     runtime = PluginRuntime(registry)
+    _register_segment_conditions(runtime)
     set_runtime(runtime)
     return runtime
+
+
+def _register_segment_conditions(runtime: PluginRuntime) -> None:
+    from core.segments import SegmentField, register_segment_field
+
+    for _plugin_id, conditions in runtime.registry.collect_all("register_segment_conditions"):
+        for c in conditions or []:
+            register_segment_field(
+                c.name,
+                SegmentField(
+                    sql=c.sql,
+                    kind=c.kind,
+                    description=c.description,
+                    choices=c.choices,
+                    subquery=c.subquery,
+                    ops=c.ops,
+                ),
+            )

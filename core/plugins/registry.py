@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
+from typing import Any
 
 import pluggy
 
@@ -209,6 +210,16 @@ class PluginRegistry:
         for result in self.pm.hook.register_permissions():
             merged.update(result or {})
         return merged
+
+    def collect_all(self, hook_name: str) -> list[tuple[str, Any]]:
+        """``(plugin id, result)`` of a synchronous collect hook from every installed plugin
+        (for wiring at startup: CLI commands, routes, jobs, segment conditions)."""
+        out: list[tuple[str, Any]] = []
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            name = self.pm.get_name(impl.plugin)
+            if name is not None:
+                out.append((name, impl.function()))
+        return out
 
     def hookimpl_plugins(self, hook_name: str) -> list[str]:
         caller = getattr(self.pm.hook, hook_name, None)

@@ -31,7 +31,7 @@ from core.errors import ValidationFailed
 from core.plugins.registry import PluginRegistry
 from core.tables import PluginProblem, TenantModule
 
-__all__ = ["ModuleState", "PluginRuntime", "get_runtime", "set_runtime"]
+__all__ = ["ModuleState", "PluginRuntime", "current_runtime", "get_runtime", "set_runtime"]
 
 log = logging.getLogger("mendian.plugins")
 INVALIDATE_CHANNEL = "mendian:plugins:invalidate"
@@ -300,6 +300,11 @@ _runtime: PluginRuntime | None = None
 def set_runtime(runtime: PluginRuntime | None) -> None:
     global _runtime
     _runtime = runtime
+
+
+def current_runtime() -> PluginRuntime | None:
+    """The runtime, or None where plugins are not loaded (some CLI commands, unit tests)."""
+    return _runtime
 
 
 def get_runtime() -> PluginRuntime:

@@ -19,7 +19,7 @@ def mendian(
     environ.pop("MENDIAN_SECRET_KEY", None)
     environ.pop("MENDIAN_ADMIN_TOKEN", None)
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-c", "from api.cli import run; run()", *args],
         capture_output=True,
         text=True,
         env=environ | (env or {}),
