@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import msgspec
 
@@ -69,6 +69,13 @@ class DatabaseURL(msgspec.Struct, frozen=True):
         raise ConfigError(
             f"DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite:/// or postgres://)"
         )
+
+    def as_url(self) -> str:
+        """Back to a ``DATABASE_URL`` (for child processes)."""
+        if self.dialect == "sqlite":
+            return f"sqlite:///{self.path}"
+        auth = self.user + (f":{quote(self.password, safe='')}" if self.password else "")
+        return f"postgres://{auth}@{self.host}:{self.port}/{self.database}"
 
     def asyncpg_config(self, *, user: str | None = None, password: str | None = None) -> dict:
         """Connection keywords for asyncpg, optionally as another role."""

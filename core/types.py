@@ -56,6 +56,8 @@ class MessageChannel:
     send: Callable[[OutboundMessage], Awaitable[DeliveryResult]]
     description: str = ""
     consent_channel: str = "any"  # the consent channel it counts as: sms, email, wechat, phone, app
+    # Optional: send many at once (providers with batch APIs); results in the same order.
+    send_batch: Callable[[list[OutboundMessage]], Awaitable[list[DeliveryResult]]] | None = None
 
 
 @dataclass(frozen=True)

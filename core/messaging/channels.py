@@ -15,7 +15,7 @@ from email.message import EmailMessage
 import msgspec
 
 from core.crypto import mask_phone
-from core.db import is_unique_violation, json_text
+from core.db import json_text
 from core.errors import ValidationFailed
 from core.types import DeliveryResult, MessageChannel, OutboundMessage
 
@@ -42,29 +42,36 @@ class ChannelSet:
         return sorted(self._by_name)
 
 
-async def _send_log(message: OutboundMessage) -> DeliveryResult:
-    """Development channel: records the message in ``message_log``, once per idempotency key."""
+async def _send_log_batch(messages: list[OutboundMessage]) -> list[DeliveryResult]:
+    """Development channel: records messages in ``message_log``, once per idempotency key
+    (a redelivery after a crash is dropped by the unique index, as a real provider would)."""
     from core.db import tenant_tx
     from core.tables import MessageLog
 
-    try:
-        async with tenant_tx(message.tenant_id):
-            await MessageLog.insert(
-                MessageLog(
-                    idempotency_key=message.idempotency_key,
-                    message_id=message.message_id,
-                    to_masked=mask_phone(message.to)
-                    if message.to.startswith("+")
-                    else message.to[:2] + "***",
-                    subject=message.subject,
-                    body=message.body,
-                    metadata=json_text(dict(message.metadata)),
-                )
-            ).on_conflict(action="DO NOTHING")
-    except Exception as exc:
-        if not is_unique_violation(exc):
-            raise
-    return DeliveryResult(ok=True, provider_ref=f"log:{message.idempotency_key}")
+    by_tenant: dict[object, list[OutboundMessage]] = {}
+    for m in messages:
+        by_tenant.setdefault(m.tenant_id, []).append(m)
+    for tenant_id, batch in by_tenant.items():
+        rows = [
+            MessageLog(
+                tenant_id=tenant_id,
+                idempotency_key=m.idempotency_key,
+                message_id=m.message_id,
+                to_masked=mask_phone(m.to) if m.to.startswith("+") else m.to[:2] + "***",
+                subject=m.subject,
+                body=m.body,
+                metadata=json_text(dict(m.metadata)),
+            )
+            for m in batch
+        ]
+        async with tenant_tx(tenant_id):  # type: ignore[arg-type]
+            for i in range(0, len(rows), 500):
+                await MessageLog.insert(*rows[i : i + 500]).on_conflict(action="DO NOTHING")
+    return [DeliveryResult(ok=True, provider_ref=f"log:{m.idempotency_key}") for m in messages]
+
+
+async def _send_log(message: OutboundMessage) -> DeliveryResult:
+    return (await _send_log_batch([message]))[0]
 
 
 async def _send_email(message: OutboundMessage) -> DeliveryResult:
@@ -148,6 +155,7 @@ BUILTIN_CHANNELS: tuple[MessageChannel, ...] = (
         name="log",
         address="phone",
         send=_send_log,
+        send_batch=_send_log_batch,
         consent_channel="sms",
         description="development: records the message instead of sending an SMS",
     ),

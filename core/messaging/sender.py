@@ -20,7 +20,7 @@ from core.customers.service import cipher, field_context
 from core.db import get_database, tenant_tx
 from core.messaging.channels import ChannelSet
 from core.sql import run
-from core.tables import Customer, Message
+from core.tables import Customer
 from core.types import DeliveryResult, OutboundMessage
 
 __all__ = ["SendStats", "send_due"]
@@ -80,6 +80,28 @@ async def _addresses(tenant: TenantInfo, customer_ids: list[UUID]) -> dict[UUID,
     return out
 
 
+async def _bulk(
+    tenant: TenantInfo,
+    rows: list[tuple[dict[str, Any], DeliveryResult]],
+    assignments: str,
+    **params: Any,
+) -> None:
+    """One UPDATE for many messages; per-message values go through CASE expressions."""
+    names = {f"i{n}": m["id"] for n, (m, _r) in enumerate(rows)}
+    refs = {f"r{n}": r.provider_ref[:200] for n, (_m, r) in enumerate(rows)}
+    errors = {f"e{n}": r.error[:2000] for n, (_m, r) in enumerate(rows)}
+
+    def case(values: dict[str, str]) -> str:
+        whens = " ".join(f"WHEN :i{n} THEN :{key}" for n, key in enumerate(values))
+        return f"CASE id {whens} END"
+
+    sql = (
+        f"UPDATE message SET {assignments.replace('{ref}', case(refs)).replace('{error}', case(errors))} "
+        f"WHERE tenant_id = :t AND status = 'sending' AND id IN ({', '.join(':' + k for k in names)})"
+    )
+    await run(sql, t=tenant.id, **names, **refs, **errors, **params)
+
+
 async def send_due(
     tenant: TenantInfo,
     channels: ChannelSet,
@@ -104,15 +126,15 @@ async def send_due(
         "webhook_secret": tenant.messaging.webhook_secret,
     }
 
-    async def send(m: dict[str, Any]) -> tuple[dict[str, Any], DeliveryResult]:
+    def outbound(m: dict[str, Any]) -> OutboundMessage | DeliveryResult:
         channel = channels.get(m["channel"])
         customer = addresses.get(UUID(str(m["customer_id"]))) if m["customer_id"] else None
         to = (customer or {}).get(channel.address, "") if channel.address != "none" else ""
         if channel.address != "none" and not to:
-            return m, DeliveryResult(
+            return DeliveryResult(
                 ok=False, error="customer has no address for this channel", permanent=True
             )
-        outbound = OutboundMessage(
+        return OutboundMessage(
             tenant_id=tenant.id,
             message_id=UUID(str(m["id"])),
             idempotency_key=m["idempotency_key"],
@@ -122,41 +144,78 @@ async def send_due(
             body=m["body"],
             metadata=metadata,
         )
+
+    async def send_one(channel_name: str, message: OutboundMessage) -> DeliveryResult:
         async with gate:
             try:
-                return m, await channel.send(outbound)
+                return await channels.get(channel_name).send(message)
             except Exception as exc:  # a channel bug must not lose the message
-                return m, DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}")
+                return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}")
 
-    results = await asyncio.gather(*(send(m) for m in claimed))
+    async def send_group(
+        channel_name: str, group: list[tuple[int, OutboundMessage]]
+    ) -> list[tuple[int, DeliveryResult]]:
+        batch = channels.get(channel_name).send_batch
+        if batch is not None:
+            try:
+                answers = await batch([m for _i, m in group])
+            except Exception as exc:
+                answers = [DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}")] * len(
+                    group
+                )
+            return list(zip([i for i, _m in group], answers, strict=True))
+        answers = await asyncio.gather(*(send_one(channel_name, m) for _i, m in group))
+        return list(zip([i for i, _m in group], answers, strict=True))
+
+    outcomes: dict[int, DeliveryResult] = {}
+    groups: dict[str, list[tuple[int, OutboundMessage]]] = {}
+    for i, m in enumerate(claimed):
+        prepared = outbound(m)
+        if isinstance(prepared, DeliveryResult):
+            outcomes[i] = prepared
+        else:
+            groups.setdefault(m["channel"], []).append((i, prepared))
+    for answers in await asyncio.gather(
+        *(send_group(name, group) for name, group in groups.items())
+    ):
+        outcomes.update(answers)
+    results = [(claimed[i], outcomes[i]) for i in range(len(claimed))]
     done = dt.datetime.now(dt.UTC)
+    sent = [(m, r) for m, r in results if r.ok]
+    failed = [
+        (m, r) for m, r in results if not r.ok and (r.permanent or m["attempts"] >= MAX_ATTEMPTS)
+    ]
+    retry = [
+        (m, r)
+        for m, r in results
+        if not r.ok and not (r.permanent or m["attempts"] >= MAX_ATTEMPTS)
+    ]
+    stats.sent, stats.failed, stats.retried = len(sent), len(failed), len(retry)
     async with tenant_tx(tenant.id):
-        for m, result in results:
-            if result.ok:
-                values: dict[Any, Any] = {
-                    Message.status: "sent",
-                    Message.sent_at: done,
-                    Message.lease_until: None,
-                    Message.provider_ref: result.provider_ref[:200],
-                    Message.last_error: "",
-                }
-                stats.sent += 1
-            elif result.permanent or m["attempts"] >= MAX_ATTEMPTS:
-                values = {
-                    Message.status: "failed",
-                    Message.lease_until: None,
-                    Message.last_error: result.error[:2000],
-                }
-                stats.failed += 1
-            else:
-                backoff = dt.timedelta(seconds=min(30 * 2 ** m["attempts"], 3600))
-                values = {
-                    Message.status: "queued",
-                    Message.lease_until: None,
-                    Message.not_before: done + backoff,
-                    Message.last_error: result.error[:2000],
-                }
-                stats.retried += 1
-            # Only if our lease still holds: a message re-claimed by another worker is theirs now.
-            await Message.update(values).where(Message.id == m["id"], Message.status == "sending")
+        # Set-based: one statement per outcome. "AND status = 'sending'": only while our lease
+        # holds — a message re-claimed by another worker is theirs now.
+        if sent:
+            await _bulk(
+                tenant,
+                sent,
+                "status = 'sent', sent_at = :done, lease_until = NULL, last_error = '', "
+                "provider_ref = {ref}",
+                done=done,
+            )
+        if failed:
+            await _bulk(
+                tenant,
+                failed,
+                "status = 'failed', lease_until = NULL, last_error = {error}",
+                done=done,
+            )
+        if retry:
+            backoff = max(30 * 2 ** min(int(m["attempts"]), 7) for m, _r in retry)
+            await _bulk(
+                tenant,
+                retry,
+                "status = 'queued', lease_until = NULL, not_before = :later, last_error = {error}",
+                done=done,
+                later=done + dt.timedelta(seconds=min(backoff, 3600)),
+            )
     return stats
