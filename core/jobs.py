@@ -88,10 +88,10 @@ def slot_of(cron: str, now: dt.datetime) -> str:
 # --- SAQ ---------------------------------------------------------------------------------
 
 
-def saq_queue(url: str) -> Any:
+def saq_queue(url: str, name: str = "mendian") -> Any:
     from saq import Queue
 
-    return Queue.from_url(url, name="mendian")
+    return Queue.from_url(url, name=name)
 
 
 def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]], list[Any]]:
@@ -124,7 +124,7 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
         return sent
 
     async def fanout(ctx: Context, *, job: str) -> int:
-        queue = ctx["queue"]
+        queue = ctx["worker"].queue
         slot = slot_of(table.jobs[job][1].cron, dt.datetime.now(dt.UTC))
         count = 0
         for tenant in await table.tenants_for_all_tenants(job):
@@ -140,7 +140,7 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
 
     async def pump(ctx: Context) -> int:
         """Every minute: event delivery and message sending for every active tenant."""
-        queue = ctx["queue"]
+        queue = ctx["worker"].queue
         minute = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
         for row in await Tenant.select(Tenant.id).where(Tenant.status == "active"):
             tid = str(row["id"])
@@ -150,12 +150,15 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
             )
         return 0
 
+    functions: list[Callable[..., Awaitable[Any]]] = [tenant_job, deliver_events, send_messages, fanout, pump]
+    for fn in functions:  # SAQ names jobs by __qualname__: make the closures' names plain
+        fn.__qualname__ = fn.__name__
     crons = [
         CronJob(fanout, cron=job.cron, kwargs={"job": name})
         for name, (_p, job) in table.jobs.items()
     ]
     crons.append(CronJob(pump, cron="* * * * *"))
-    return [tenant_job, deliver_events, send_messages, fanout, pump], crons
+    return functions, crons
 
 
 async def run_worker(runtime: PluginRuntime, *, burst: bool = False) -> None:
@@ -171,7 +174,8 @@ async def run_worker(runtime: PluginRuntime, *, burst: bool = False) -> None:
 
     queue = saq_queue(url)
     functions, crons = saq_functions(table)
-    worker = Worker(queue, functions=functions, cron_jobs=crons, burst=burst, concurrency=8)
+    worker = Worker(queue, functions=functions, cron_jobs=crons, burst=burst, concurrency=8,
+                    dequeue_timeout=1 if burst else 0)
     await worker.start()
 
 

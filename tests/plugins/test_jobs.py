@@ -1,0 +1,88 @@
+"""Jobs: SAQ on Redis and the same job functions in-process; every job carries its tenant."""
+
+import asyncio
+import datetime as dt
+import os
+import uuid
+
+import pytest
+
+from core import ScheduledJob
+from core.audit import audit
+from core.context import Actor
+from core.db import tenant_tx
+from core.jobs import JobTable, saq_functions, saq_queue, slot_of
+from core.tables import AuditLog
+from tenants.modules import enable_module
+from tests.plugins.conftest import plugin_module
+
+
+def job_plugin(seen):
+    async def tick(tenant):
+        seen.append(tenant.id)
+        async with tenant_tx(tenant.id):
+            await audit(Actor.system("ticker"), "ticker.tick")
+
+    return plugin_module("ticker", register_scheduled_jobs=lambda: [
+        ScheduledJob(name="ticker.tick", cron="*/5 * * * *", run=tick)])
+
+
+async def ticks(tenant):
+    async with tenant_tx(tenant.id):
+        return await AuditLog.count().where(AuditLog.action == "ticker.tick")
+
+
+def test_slots_identify_the_schedule_window():
+    at = dt.datetime(2026, 11, 22, 10, 7, tzinfo=dt.UTC)
+    assert slot_of("*/5 * * * *", at) == "20261122T1005"
+    assert slot_of("0 18 * * *", at) == "20261121T1800"
+
+
+async def test_scheduled_jobs_run_per_enabled_tenant(make_runtime, tenant, other_tenant, owner):
+    seen = []
+    runtime = make_runtime(job_plugin(seen))
+    await enable_module(tenant, owner, runtime, "ticker")
+    table = JobTable(runtime)
+    assert {"core.rfm_nightly", "ticker.tick"} <= set(table.jobs)
+    targets = await table.tenants_for_all_tenants("ticker.tick")
+    assert [t.id for t in targets] == [tenant.id]
+    assert await table.run_for_tenant("ticker.tick", tenant) is True
+    assert await table.run_for_tenant("ticker.tick", other_tenant) is False
+    assert seen == [tenant.id] and await ticks(tenant) == 1 and await ticks(other_tenant) == 0
+
+
+def test_job_names_must_carry_the_plugin_prefix(make_runtime):
+    bad = plugin_module("badjobs", register_scheduled_jobs=lambda: [
+        ScheduledJob(name="tick", cron="* * * * *", run=lambda t: None)])
+    with pytest.raises(ValueError, match="must start with 'badjobs.'"):
+        JobTable(make_runtime(bad))
+
+
+async def test_saq_runs_tenant_jobs_and_deduplicates_slots(make_runtime, tenant, other_tenant, owner):
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("REDIS_URL not set")
+    from saq import Worker
+
+    seen = []
+    runtime = make_runtime(job_plugin(seen))
+    await enable_module(tenant, owner, runtime, "ticker")
+    queue = saq_queue(url, name=f"mendian-test-{uuid.uuid4().hex[:8]}")
+    functions, crons = saq_functions(JobTable(runtime))
+    assert {c.kwargs["job"] for c in crons if c.kwargs} >= {"core.rfm_nightly", "ticker.tick"}
+    await queue.connect()
+    try:
+        fanout = await queue.enqueue("fanout", job="ticker.tick")
+        assert fanout is not None
+        worker = Worker(queue, functions=functions, burst=True, dequeue_timeout=1, concurrency=2)
+        await asyncio.wait_for(worker.start(), 30)
+        # Other tests' tenants may have the plugin too: the fan-out covers every enabled tenant.
+        assert seen.count(tenant.id) == 1 and other_tenant.id not in seen
+        assert await ticks(tenant) == 1 and await ticks(other_tenant) == 0
+        # The same slot again: the per-tenant key makes it a no-op while that job is known.
+        slot = slot_of("*/5 * * * *", dt.datetime.now(dt.UTC))
+        again = await queue.enqueue("tenant_job", job="ticker.tick", tenant_id=str(tenant.id),
+                                    key=f"ticker.tick:{tenant.id}:{slot}")
+        assert again is None
+    finally:
+        await queue.disconnect()
