@@ -124,10 +124,19 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
         return sent
 
     async def fanout(ctx: Context, *, job: str) -> int:
+        """One job per enabled tenant for the current slot; a slot already fanned out (another
+        scheduler, a retry) is skipped: ``SET NX`` on ``mendian:<tenant>:jobs:<job>:<slot>``."""
+        from core.redis import get_redis, key
+
         queue = ctx["worker"].queue
+        client = get_redis()
         slot = slot_of(table.jobs[job][1].cron, dt.datetime.now(dt.UTC))
         count = 0
         for tenant in await table.tenants_for_all_tenants(job):
+            if client is not None and not await client.set(
+                key(tenant.id, "jobs", f"{job}:{slot}"), "1", nx=True, ex=2 * 86400
+            ):
+                continue
             if await queue.enqueue(
                 "tenant_job",
                 job=job,
@@ -150,7 +159,13 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
             )
         return 0
 
-    functions: list[Callable[..., Awaitable[Any]]] = [tenant_job, deliver_events, send_messages, fanout, pump]
+    functions: list[Callable[..., Awaitable[Any]]] = [
+        tenant_job,
+        deliver_events,
+        send_messages,
+        fanout,
+        pump,
+    ]
     for fn in functions:  # SAQ names jobs by __qualname__: make the closures' names plain
         fn.__qualname__ = fn.__name__
     crons = [
@@ -174,8 +189,14 @@ async def run_worker(runtime: PluginRuntime, *, burst: bool = False) -> None:
 
     queue = saq_queue(url)
     functions, crons = saq_functions(table)
-    worker = Worker(queue, functions=functions, cron_jobs=crons, burst=burst, concurrency=8,
-                    dequeue_timeout=1 if burst else 0)
+    worker = Worker(
+        queue,
+        functions=functions,
+        cron_jobs=crons,
+        burst=burst,
+        concurrency=8,
+        dequeue_timeout=1 if burst else 0,
+    )
     await worker.start()
 
 
