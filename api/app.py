@@ -10,6 +10,7 @@ from core.bootstrap import close_database, open_database
 from core.config import Settings, get_settings
 from core.logging import install_masking
 from core.plugins import PluginRuntime
+from core.redis import close_redis
 
 __all__ = ["create_app", "plugin_routers"]
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await open_database(settings)
 
     async def shutdown() -> None:
+        await close_redis()
         await close_database()
 
     from core.plugins import load_runtime
