@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 
 from api.health import health
 from core.bootstrap import close_database, open_database
 from core.config import Settings, get_settings
+from core.events import set_event_listener
 from core.logging import install_masking
-from core.plugins import PluginRuntime
+from core.plugins import PluginRuntime, load_runtime
 from core.redis import close_redis
 
 __all__ = ["create_app", "plugin_routers"]
@@ -25,20 +29,34 @@ def plugin_routers(runtime: PluginRuntime) -> list[Router]:
     return routers
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, background: bool = True) -> Litestar:
+    """The HTTP app. ``background``: run event delivery, message sending and cron jobs in this
+    process when there is no Redis (the embedded default); with Redis, ``mendian worker`` does,
+    and this process only listens for plugin-enablement invalidations."""
     settings = settings or get_settings()
+    runtime = load_runtime()
+    tasks: list[asyncio.Task[None]] = []
 
     async def startup() -> None:
         install_masking()
         await open_database(settings)
+        if not background:
+            return
+        if settings.redis_url:
+            tasks.append(asyncio.create_task(runtime.listen_for_invalidations()))
+        else:
+            from core.jobs import JobTable, run_in_process
+
+            tasks.append(asyncio.create_task(run_in_process(JobTable(runtime))))
 
     async def shutdown() -> None:
+        set_event_listener(None)
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await close_redis()
         await close_database()
-
-    from core.plugins import load_runtime
-
-    runtime = load_runtime()
 
     return Litestar(
         route_handlers=[health, *plugin_routers(runtime)],

@@ -105,3 +105,28 @@ def test_missing_production_setting_is_a_clear_error(tmp_path):
 
 def test_backends_under_test():
     assert "sqlite" in BACKENDS
+
+
+def test_plugins_commands(home):
+    assert mendian(home, "tenants", "create", "plg", "--name", "Plugins").returncode == 0
+    listed = mendian(home, "plugins", "list")
+    assert listed.returncode == 0
+    for pid in ("loyalty", "surveys", "complaints", "care", "sample"):
+        assert pid in listed.stdout
+    enabled = mendian(
+        home, "plugins", "enable", "plg", "sample", "--settings", '{"greeting": "hi"}'
+    )
+    assert enabled.returncode == 0 and "enabled: sample" in enabled.stdout
+    bad = mendian(
+        home, "plugins", "enable", "plg", "sample", "--settings", '{"visits_goal": "many"}'
+    )
+    assert bad.returncode == 2 and "settings.visits_goal" in bad.stdout
+    status = mendian(home, "plugins", "list", "--tenant", "plg")
+    assert "True" in status.stdout
+    disabled = mendian(home, "plugins", "disable", "plg", "sample")
+    assert disabled.returncode == 0 and "disabled: sample (data kept)" in disabled.stdout
+    doctor = mendian(home, "plugins", "doctor", "--tenant", "plg")
+    assert doctor.returncode == 0, doctor.stdout
+    assert "sample 1.2.0 loaded from mendian_sample.plugin" in doctor.stdout
+    drained = mendian(home, "worker", "--drain")
+    assert drained.returncode == 0 and "delivered" in drained.stdout
