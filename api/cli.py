@@ -522,6 +522,25 @@ def plugins_new(name: str, directory: Path) -> None:
     )
 
 
+@main.group()
+def bench() -> None:
+    """Benchmarks that print figures (run them on an otherwise idle machine)."""
+
+
+@bench.command("plugins")
+@click.option("--calls", default=2000, show_default=True)
+@click.option("--messages", default=10_000, show_default=True)
+@with_settings
+def bench_plugins_command(calls: int, messages: int) -> None:
+    """Hook dispatch overhead per call and message-outbox throughput."""
+    from api.bench import bench_plugins
+    from core.migrate import migrate as run_migrate
+
+    _run(lambda: run_migrate(get_settings()), database=False)
+    console.print(f"backend: {get_settings().database.dialect}")
+    _run(lambda: bench_plugins(console.print, calls=calls, messages=messages))
+
+
 def _add_plugin_commands() -> None:
     """Sub-commands contributed by installed plugins (``register_cli``), under ``mendian <plugin>``."""
     from core import __version__
