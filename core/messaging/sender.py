@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -113,6 +114,7 @@ async def send_due(
 ) -> SendStats:
     """Send one batch of the tenant's due messages; call until ``claimed == 0``."""
     now = now or dt.datetime.now(dt.UTC)
+    started = time.monotonic()
     claimed = await _claim(tenant, batch, lease, now)
     stats = SendStats(claimed=len(claimed))
     if not claimed:
@@ -180,7 +182,8 @@ async def send_due(
     ):
         outcomes.update(answers)
     results = [(claimed[i], outcomes[i]) for i in range(len(claimed))]
-    done = dt.datetime.now(dt.UTC)
+    # On the caller's clock (``now`` may be given), advanced by the time spent sending.
+    done = now + dt.timedelta(seconds=time.monotonic() - started)
     sent = [(m, r) for m, r in results if r.ok]
     failed = [
         (m, r) for m, r in results if not r.ok and (r.permanent or m["attempts"] >= MAX_ATTEMPTS)
