@@ -8,7 +8,8 @@ thousands of messages per second):
   ``any``) — else ``no_consent``; transactional messages (receipts, complaint follow-ups) are
   exempt, as contract performance needs no marketing consent;
 * the frequency cap shared by all modules (non-transactional only) — else ``frequency_cap``;
-* quiet hours in the store's or tenant's timezone push ``not_before`` to the window's end;
+* quiet hours in the store's or tenant's timezone push ``not_before`` to the window's end
+  (transactional messages go at once: a receipt or a redemption code is wanted now);
 * the template (tenant's, per locale, sandboxed) is rendered now, so what was sent is on record.
 
 Suppressed messages are stored too (status ``suppressed`` with the reason): the module sees
@@ -172,7 +173,7 @@ async def enqueue_many(
                 if not r.transactional:
                     counts[r.customer_id] += 1
             zone = zones.get(r.store_id) or tenant.timezone
-            not_before = next_allowed(policy, zone, now)
+            not_before = now if r.transactional else next_allowed(policy, zone, now)
             rows.append(
                 Message(
                     idempotency_key=r.idempotency_key,

@@ -123,11 +123,18 @@ async def test_quiet_hours_defer_and_store_timezone_overrides(tenant, owner):
     c = await consenting(tenant, owner, "13912340104")
     late = dt.datetime(2026, 11, 23, 14, 30, tzinfo=dt.UTC)
     result = await enqueue_many(
-        tenant, [req(c, "cn"), req(c, "uk", store_id=london)], CHANNELS, now=late
+        tenant,
+        [
+            req(c, "cn"),
+            req(c, "uk", store_id=london),
+            req(c, "receipt", transactional=True, purpose="service"),
+        ],
+        CHANNELS,
+        now=late,
     )
     assert result.deferred == 1
     stats = await send_due(tenant, CHANNELS, now=late)
-    assert stats.sent == 1
+    assert stats.sent == 2
     assert (
         await send_due(tenant, CHANNELS, now=dt.datetime(2026, 11, 24, 1, 0, 1, tzinfo=dt.UTC))
     ).sent == 1
