@@ -6,9 +6,15 @@ import asyncio
 import contextlib
 
 from litestar import Litestar, Router
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
+from api.admin import admin_exception_handlers, admin_openapi_components, admin_router
+from api.graphql.http import graphiql, graphql_endpoint
+from api.graphql.ratelimit import RateLimiter
+from api.graphql.schema import SchemaRegistry
 from api.health import health
+from core import __version__
 from core.bootstrap import close_database, open_database
 from core.config import Settings, get_settings
 from core.events import set_event_listener
@@ -35,6 +41,14 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     and this process only listens for plugin-enablement invalidations."""
     settings = settings or get_settings()
     runtime = load_runtime()
+    state = State(
+        {
+            "graphql": SchemaRegistry(runtime.registry),
+            "rate_limiter": RateLimiter(
+                settings.rate_limit_key, settings.rate_limit_tenant, settings.redis_url
+            ),
+        }
+    )
     tasks: list[asyncio.Task[None]] = []
 
     async def startup() -> None:
@@ -59,9 +73,16 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         await close_database()
 
     return Litestar(
-        route_handlers=[health, *plugin_routers(runtime)],
+        route_handlers=[health, admin_router, graphql_endpoint, graphiql, *plugin_routers(runtime)],
+        state=state,
         on_startup=[startup],
         on_shutdown=[shutdown],
-        openapi_config=OpenAPIConfig(title="Mendian", version="0.1.0", path="/schema"),
+        exception_handlers=admin_exception_handlers,
+        openapi_config=OpenAPIConfig(
+            title="Mendian",
+            version=__version__,
+            path="/schema",
+            components=admin_openapi_components,
+        ),
         request_max_body_size=1_048_576,
     )

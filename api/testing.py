@@ -206,3 +206,58 @@ def captured_messages() -> Callable[[TenantInfo], Awaitable[list[dict[str, Any]]
             return [dict(r) for r in await MessageLog.select().order_by(MessageLog.at)]
 
     return messages
+
+
+class ApiClient:
+    """The app over in-process HTTP: ``await api.gql(query, variables, key=key)``."""
+
+    def __init__(self, client: Any) -> None:
+        self.http = client
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        status: int = 200,
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == status, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+async def api(db: Database) -> AsyncIterator[ApiClient]:
+    """The HTTP app (GraphQL, admin REST) in this event loop, on the test database (no
+    lifespan: ``db`` already opened the database; ``create_app`` loads the installed plugins)."""
+    import httpx
+
+    from api.app import create_app
+    from core.plugins import set_runtime
+
+    app = create_app(db.settings, background=False)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://mendian.test") as client:
+        yield ApiClient(client)
+    set_runtime(None)
+
+
+@pytest.fixture
+def make_key(owner: Actor) -> Callable[..., Awaitable[str]]:
+    """``await make_key(tenant, role="cashier", store_id=None)``: a new API key's secret."""
+    from tenants.credentials import create_api_key
+
+    async def make(
+        tenant: TenantInfo, role: str = "owner", store_id: uuid.UUID | None = None
+    ) -> str:
+        _id, key = await create_api_key(
+            tenant, owner, name=f"test {role}", role=role, store_id=store_id
+        )
+        return key
+
+    return make

@@ -104,6 +104,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     strict_plugins: bool = False
     environment: str = "development"
     db_pool_size: int = 10
+    rate_limit_key: str = "1200/minute"
+    rate_limit_tenant: str = "6000/minute"
+    query_cost_limit: int = 5000
 
     @property
     def secret_key(self) -> str:
@@ -191,7 +194,32 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         strict_plugins=_bool(env, "MENDIAN_STRICT_PLUGINS"),
         environment=env.get("MENDIAN_ENV", "development"),
         db_pool_size=pool,
+        rate_limit_key=_rate(env, "MENDIAN_RATE_LIMIT_KEY", "1200/minute"),
+        rate_limit_tenant=_rate(env, "MENDIAN_RATE_LIMIT_TENANT", "6000/minute"),
+        query_cost_limit=_positive(env, "MENDIAN_QUERY_COST_LIMIT", 5000),
     )
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate such as ``600/minute`` (the ``limits`` notation), checked now, not at request time."""
+    from limits import parse
+
+    value = env.get(name, default).strip()
+    try:
+        parse(value)
+    except ValueError:
+        raise ConfigError(f"{name}: expected e.g. 600/minute, got {value!r}") from None
+    return value
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        value = int(env.get(name, str(default)))
+    except ValueError:
+        raise ConfigError(f"{name}: expected an integer") from None
+    if value < 1:
+        raise ConfigError(f"{name}: must be positive")
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -75,6 +75,7 @@ class TenantInfo:
     plan: str = "standard"
     rfm: RFMThresholds = field(default_factory=RFMThresholds)
     messaging: MessagingPolicy = field(default_factory=MessagingPolicy)
+    query_cost_limit: int | None = None  # settings.api.query_cost_limit; None: the platform's
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> TenantInfo:
@@ -93,7 +94,12 @@ class TenantInfo:
             plan=row["plan"],
             rfm=RFMThresholds.from_settings(settings.get("rfm")),
             messaging=MessagingPolicy.from_settings(settings.get("messaging")),
+            query_cost_limit=_positive_int((settings.get("api") or {}).get("query_cost_limit")),
         )
+
+
+def _positive_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 @dataclass(frozen=True)

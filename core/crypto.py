@@ -22,10 +22,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["FieldCipher", "mask_email", "mask_phone"]
+__all__ = ["FieldCipher", "derive_key", "mask_email", "mask_phone"]
 
 
-def _derive(secret: str, purpose: bytes) -> bytes:
+def derive_key(secret: str, purpose: bytes) -> bytes:
+    """A 32-byte key for ``purpose`` derived from a secret (HKDF-SHA256)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"mendian", info=purpose).derive(
         secret.encode()
     )
@@ -45,10 +46,10 @@ class FieldCipher:
         self._index_keys: list[bytes] = []
         self._current = ""
         for position, secret in enumerate(secret_keys):
-            key = _derive(secret, b"field-encryption")
+            key = derive_key(secret, b"field-encryption")
             key_id = hashlib.sha256(key).hexdigest()[:8]
             self._enc[key_id] = AESGCM(key)
-            self._index_keys.append(_derive(secret, b"blind-index"))
+            self._index_keys.append(derive_key(secret, b"blind-index"))
             if position == 0:
                 self._current = key_id
 

@@ -8,18 +8,24 @@ shard) without an index that does not lead with ``tenant_id``.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import secrets
+import time
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
+import jwt
 import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from msgspec import Meta
 
 from core.audit import audit
+from core.config import get_settings
 from core.context import Actor, TenantInfo
+from core.crypto import derive_key
 from core.db import json_text, json_value, tenant_tx
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.tables import ApiKey, Role, Staff, Store
@@ -31,7 +37,10 @@ __all__ = [
     "authenticate_staff",
     "create_api_key",
     "create_staff",
+    "forget_api_keys",
+    "issue_staff_token",
     "resolve_api_key",
+    "resolve_staff_token",
     "revoke_api_key",
 ]
 
@@ -168,14 +177,16 @@ async def create_api_key(
 
 
 async def revoke_api_key(tenant: TenantInfo, actor: Actor, key_id: UUID) -> None:
+    """Revoke a key: refused at once in this process, within ``KEY_CACHE_SECONDS`` in others."""
     actor.require("keys:write")
-    import datetime as dt
-
     async with tenant_tx(tenant.id):
         if not await ApiKey.exists().where(ApiKey.id == key_id, ApiKey.revoked_at.is_null()):
             raise NotFound("API key not found")
         await ApiKey.update({ApiKey.revoked_at: dt.datetime.now(dt.UTC)}).where(ApiKey.id == key_id)
         await audit(actor, "api_key.revoke", subject_type="api_key", subject_id=key_id)
+    for digest, (_t, _tenant, cached) in list(_key_cache.items()):
+        if cached.id == str(key_id):
+            _key_cache.pop(digest, None)
 
 
 async def list_api_keys(tenant: TenantInfo) -> list[dict[str, Any]]:
@@ -192,11 +203,29 @@ async def list_api_keys(tenant: TenantInfo) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+# Resolved keys are cached per process for KEY_CACHE_SECONDS: a revoked key stops working
+# everywhere within that time (API-2: "revocable within a minute across workers").
+KEY_CACHE_SECONDS = 30.0
+_key_cache: dict[str, tuple[float, UUID, Actor]] = {}
+
+
+def forget_api_keys() -> None:
+    """Drop the resolved-key cache (tests; revocation in this process)."""
+    _key_cache.clear()
+
+
 async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
     """The tenant and actor of a key; revoked keys and suspended tenants are refused."""
     refused = Forbidden("invalid API key", code="invalid_credentials")
-    if not key.startswith(KEY_PREFIX) or key.count("_") < 2:
+    if not key.startswith(KEY_PREFIX) or key.count("_") < 2 or len(key) > 200:
         raise refused
+    digest = _hash_key(key)
+    hit = _key_cache.get(digest)
+    if hit is not None and hit[0] > time.monotonic():
+        tenant = await get_tenant(hit[1], cached=True)
+        if tenant.status != "active":
+            raise refused
+        return tenant, dataclasses.replace(hit[2], request_id=uuid4().hex)
     slug = key[len(KEY_PREFIX) :].split("_", 1)[0]
     try:
         tenant = await get_tenant(slug, cached=True)
@@ -207,17 +236,86 @@ async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
     async with tenant_tx(tenant.id, write=False):
         row = (
             await ApiKey.select()
-            .where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_null())
+            .where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_null())
             .first()
         )
         if row is None:
             raise refused
         permissions = await _role_permissions(row["role"])
     store = row["store_id"]
-    return tenant, Actor(
+    actor = Actor(
         kind="api_key",
         id=str(row["id"]),
         role=row["role"],
         permissions=permissions,
         store_ids=frozenset({store}) if store else None,
     )
+    if len(_key_cache) > 10_000:
+        _key_cache.clear()
+    _key_cache[digest] = (time.monotonic() + KEY_CACHE_SECONDS, tenant.id, actor)
+    return tenant, actor
+
+
+# --- staff tokens ---------------------------------------------------------------------------
+
+STAFF_TOKEN_TTL = dt.timedelta(minutes=30)
+_TOKEN_AUDIENCE = "mendian:staff"  # noqa: S105 - an audience, not a secret
+
+
+def _token_key() -> bytes:
+    return derive_key(get_settings().secret_key, b"staff-token")
+
+
+def issue_staff_token(tenant: TenantInfo, actor: Actor) -> tuple[str, dt.datetime]:
+    """A short-lived signed bearer token (JWT, HS256) for a logged-in staff member."""
+    expires = dt.datetime.now(dt.UTC).replace(microsecond=0) + STAFF_TOKEN_TTL
+    claims = {
+        "aud": _TOKEN_AUDIENCE,
+        "sub": actor.id,
+        "tid": str(tenant.id),
+        "role": actor.role,
+        "stores": sorted(str(s) for s in actor.store_ids) if actor.store_ids else None,
+        "exp": expires,
+        "iat": dt.datetime.now(dt.UTC),
+    }
+    return jwt.encode(claims, _token_key(), algorithm="HS256"), expires
+
+
+async def resolve_staff_token(token: str) -> tuple[TenantInfo, Actor]:
+    """The tenant and actor of a staff token; expired, tampered or foreign tokens are refused."""
+    refused = Forbidden("invalid or expired token", code="invalid_credentials")
+    try:
+        claims = jwt.decode(
+            token,
+            _token_key(),
+            algorithms=["HS256"],
+            audience=_TOKEN_AUDIENCE,
+            options={"require": ["exp", "sub", "tid", "aud"]},
+        )
+        tenant = await get_tenant(UUID(claims["tid"]), cached=True)
+    except (jwt.PyJWTError, ValueError, KeyError, NotFound):
+        raise refused from None
+    if tenant.status != "active":
+        raise refused
+    async with tenant_tx(tenant.id, write=False):
+        permissions = await _cached_permissions(tenant.id, str(claims["role"]))
+    stores = claims.get("stores")
+    return tenant, Actor(
+        kind="staff",
+        id=str(claims["sub"]),
+        role=str(claims["role"]),
+        permissions=permissions,
+        store_ids=frozenset(UUID(s) for s in stores) if stores else None,
+    )
+
+
+_role_cache: dict[tuple[UUID, str], tuple[float, frozenset[str]]] = {}
+
+
+async def _cached_permissions(tenant_id: UUID, role: str) -> frozenset[str]:
+    hit = _role_cache.get((tenant_id, role))
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    permissions = await _role_permissions(role)
+    _role_cache[(tenant_id, role)] = (time.monotonic() + KEY_CACHE_SECONDS, permissions)
+    return permissions

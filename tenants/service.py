@@ -58,11 +58,14 @@ class StoreInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 def check_timezone(name: str, field: str = "timezone") -> str:
+    # "Asia" (a directory) or an over-long name raise OSError from the zoneinfo loader.
     try:
+        if len(name) > 64 or "\x00" in name:
+            raise ValueError(name)
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationFailed(
-            f"unknown timezone {name!r}", field=field, code="invalid_timezone"
+            f"unknown timezone {name[:64]!r}", field=field, code="invalid_timezone"
         ) from None
     return name
 

@@ -1,8 +1,10 @@
 """The sample plugin's manifest and hooks."""
 
+from typing import Any
 from uuid import UUID
 
 import msgspec
+from strawberry.types import Info
 
 from core import PluginManifest, hookimpl
 
@@ -54,3 +56,63 @@ async def customer_erase_data(tenant, customer_id):
     from mendian_sample.tables import SampleVisit
 
     await SampleVisit.update({SampleVisit.note: ""}).where(SampleVisit.customer_id == customer_id)
+
+
+async def _visit_counts(tenant, customer_ids):
+    """One statement for a whole page of customers (a DataLoader batch)."""
+    from core.db import tenant_tx
+    from mendian_sample.tables import SampleVisit
+
+    async with tenant_tx(tenant.id, write=False):
+        rows = await SampleVisit.select(SampleVisit.customer_id).where(
+            SampleVisit.customer_id.is_in(list(set(customer_ids)))
+        )
+    counts = {}
+    for r in rows:
+        counts[r["customer_id"]] = counts.get(r["customer_id"], 0) + 1
+    return [counts.get(c, 0) for c in customer_ids]
+
+
+async def resolve_customer_visits(root: Any, info: Info) -> int:
+    from core.graphql import context_of
+
+    ctx = context_of(info)
+    tenant, _actor = ctx.caller()
+    return await ctx.loader("sample.visits", lambda ids: _visit_counts(tenant, ids)).load(root.uid)
+
+
+async def resolve_sample_visit_total(info: Info) -> int:
+    from core.db import tenant_tx
+    from core.graphql import context_of
+    from mendian_sample.tables import SampleVisit
+
+    tenant, actor = context_of(info).caller()
+    actor.require("sample:read")
+    async with tenant_tx(tenant.id, write=False):
+        return await SampleVisit.count()
+
+
+@hookimpl
+def register_graphql():
+    import strawberry
+
+    from core.graphql import GraphQLContribution
+
+    return [
+        GraphQLContribution(
+            queries={
+                "sample_visit_total": strawberry.field(
+                    resolver=resolve_sample_visit_total,
+                    description="Purchases the sample plugin has seen.",
+                )
+            },
+            fields={
+                "Customer": {
+                    "visits": strawberry.field(
+                        resolver=resolve_customer_visits,
+                        description="Visits counted by the sample plugin.",
+                    )
+                }
+            },
+        )
+    ]

@@ -1,0 +1,1 @@
+"""The GraphQL API (API-1 … API-5): one schema per enabled-module set."""
