@@ -96,9 +96,11 @@ class CostLimit(SchemaExtension):
     limit: int | None = None
 
     def on_validate(self) -> Iterator[None]:
-        yield
+        # Runs after ``ValidationCache`` validated the document (listed before this extension):
+        # strawberry checks ``pre_execution_errors`` before the extensions resume after yield.
         ec = self.execution_context
-        if ec.pre_execution_errors or ec.graphql_document is None:
+        if ec.pre_execution_errors is None or ec.pre_execution_errors or ec.graphql_document is None:
+            yield
             return
         self.limit = getattr(ec.context, "cost_limit", None)
         self.cost = query_cost(ec.graphql_document, ec.variables, ec.operation_name)
@@ -109,6 +111,7 @@ class CostLimit(SchemaExtension):
                     extensions={"code": "query_too_costly"},
                 )
             ]
+        yield
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:

@@ -229,8 +229,9 @@ class CoreQuery:
             tenant,
             actor,
             inputs.plain(filter) if filter else None,
-            first=first + 1,
+            first=first,
             after=after_id,
+            peek=True,
         )
         return connection([Customer.from_view(v) for v in views], lambda c: str(c.uid), first)
 

@@ -315,8 +315,11 @@ async def search_customers(
     *,
     first: int = 50,
     after: UUID | None = None,
+    peek: bool = False,
 ) -> list[CustomerView]:
-    """Active customers matching every given criterion, ordered by id (keyset pagination)."""
+    """Active customers matching every given criterion, ordered by id (keyset pagination).
+    ``peek``: return one more row than ``first`` when there is one (so callers know a next
+    page exists)."""
     from core.segments import segment_customer_ids_sql
 
     actor.require("customers:read")
@@ -359,5 +362,5 @@ async def search_customers(
             query = query.where(Customer.id.is_in(ids or [uuid4()]))
         if after is not None:
             query = query.where(Customer.id > after)
-        rows = await query.order_by(Customer.id).limit(first)
+        rows = await query.order_by(Customer.id).limit(first + 1 if peek else first)
         return [to_view(dict(r)) for r in rows]

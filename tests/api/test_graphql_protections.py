@@ -1,0 +1,199 @@
+"""API-4 and API-5: limits, masking, transport rules, rate limits, statements per page."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+def codes(body):
+    return [e["extensions"]["code"] for e in body.get("errors", [])]
+
+
+async def test_depth_limit(api, tenant, make_key):
+    key = await make_key(tenant)
+    deep = "{ customers { nodes { " + "homeStore { code } " + "} } }"
+    assert "errors" not in await api.gql(deep, key=key)
+    nested = "query { node(id: \"x\") { ...F } } fragment F on Customer { " + (
+        "id " * 1
+    ) + "}"
+    assert "errors" not in await api.gql(nested, key=key)
+    too_deep = "{ " + "a: customers { edges { node { homeStore { code } } } } " + "}"
+    assert "errors" not in await api.gql(too_deep, key=key)
+    # 13 levels through the Purchase/Customer cycle is refused before execution.
+    body = "stats { valueClass }"
+    for _ in range(6):
+        body = f"customers {{ nodes {{ {body} }} }}"
+    refused = await api.gql("{ " + body + " }", key=key)
+    assert refused["data"] is None
+    assert "exceeds maximum operation depth" in refused["errors"][0]["message"]
+
+
+async def test_alias_limit_counts_aliases_inside_fragments(api, tenant, make_key):
+    key = await make_key(tenant)
+    aliases = " ".join(f"a{i}: name" for i in range(31))
+    refused = await api.gql(
+        "query { customers { nodes { ...F } } } fragment F on Customer { " + aliases + " }",
+        key=key,
+    )
+    assert refused["data"] is None
+    assert refused["errors"][0]["message"] == "31 aliases found. Allowed: 30"
+
+
+async def test_token_limit(api, tenant, make_key):
+    key = await make_key(tenant)
+    refused = await api.gql("{ " + "me { role } " * 2000 + "}", key=key)
+    assert refused["data"] is None
+    assert "token" in refused["errors"][0]["message"].lower()
+
+
+async def test_cost_limit_is_reported_and_enforced(api, tenant, make_key):
+    key = await make_key(tenant)
+    cheap = await api.gql("{ customers(first: 10) { nodes { name } } }", key=key)
+    assert cheap["extensions"]["cost"] == {"requested": 1 + 10 * (1 + 1), "limit": 5000}
+    costly = await api.gql(
+        "{ customers(first: 100) { edges { node { name phone email tags stats { rScore fScore mScore valueClass lifecycle purchaseCount } homeStore { code name region } } } } "
+        "b: customers(first: 100) { edges { node { name phone email tags stats { rScore fScore mScore valueClass lifecycle purchaseCount } homeStore { code name region } } } } "
+        "c: customers(first: 100) { edges { node { name phone email tags stats { rScore fScore mScore valueClass lifecycle purchaseCount } homeStore { code name region } } } } }",
+        key=key,
+    )
+    assert costly["data"] is None
+    assert codes(costly) == ["query_too_costly"]
+    assert costly["extensions"]["cost"] == {"requested": 3 * 1701, "limit": 5000}
+    page = await api.gql("{ customers(first: 100) { nodes { name } } }", key=key)
+    assert page["data"] == {"customers": {"nodes": []}}
+
+
+async def test_anonymous_callers_get_only_public_operations_and_no_introspection(api):
+    schema = await api.gql("{ __schema { types { name } } }")
+    assert schema["data"] is None
+    assert "introspection" in schema["errors"][0]["message"].lower()
+    hidden = await api.gql("{ customers { nodes { name } } }")
+    assert hidden["errors"][0]["message"] == "Cannot query field 'customers' on type 'Query'."
+    assert (await api.gql("{ ping }"))["data"] == {"ping": True}
+
+
+async def test_no_field_suggestions(api, tenant, make_key):
+    key = await make_key(tenant)
+    typo = await api.gql("{ customer_by_phone(phone: \"1\") { id } }", key=key)
+    assert "Did you mean" not in typo["errors"][0]["message"]
+
+
+async def test_only_json_posts_execute_operations(api, tenant, make_key):
+    key = await make_key(tenant)
+    auth = {"Authorization": f"Bearer {key}"}
+    form = await api.http.post(
+        "/graphql", data={"query": "mutation { storeCreate(input: {code: \"F\", name: \"f\"}) { errors { code } } }"}, headers=auth
+    )
+    assert form.status_code == 415
+    assert form.json()["errors"][0]["extensions"]["code"] == "unsupported_media_type"
+    get = await api.http.get("/graphql", params={"query": "{ me { role } }"}, headers=auth)
+    assert get.headers["content-type"].startswith("text/html")  # GraphiQL, never an execution
+    assert "graphiql" in get.text.lower()
+    malformed = await api.http.post(
+        "/graphql", content=b"{not json", headers={**auth, "content-type": "application/json"}
+    )
+    assert malformed.status_code == 400
+    huge = await api.http.post(
+        "/graphql",
+        content=b'{"query": "' + b" " * 2_000_000 + b'{ me { role } }"}',
+        headers={**auth, "content-type": "application/json"},
+    )
+    assert huge.status_code == 413
+    bad_scheme = await api.http.post("/graphql", json={"query": "{ ping }"}, headers={"Authorization": "Basic x"})
+    assert bad_scheme.status_code == 401
+
+
+async def test_internal_errors_are_masked_with_a_request_id(api, tenant, make_key, monkeypatch):
+    import core.customers.service as service
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret database detail")
+
+    monkeypatch.setattr(service, "find_by_phone", broken)
+    key = await make_key(tenant)
+    r = await api.http.post(
+        "/graphql",
+        json={"query": "{ customerByPhone(phone: \"13912345678\") { id } }"},
+        headers={"Authorization": f"Bearer {key}", "X-Request-Id": "req-42"},
+    )
+    error = r.json()["errors"][0]
+    assert error["message"] == "internal error (request id req-42)"
+    assert error["extensions"] == {"code": "internal", "requestId": "req-42"}
+    assert "secret" not in r.text
+    assert r.headers["x-request-id"] == "req-42"
+
+
+async def test_rate_limit_per_key_answers_429_with_retry_after(api, tenant, make_key):
+    from api.graphql.ratelimit import RateLimiter
+
+    limiter = RateLimiter("3/minute", "100/minute", None)
+    api.http._transport.app.state.rate_limiter = limiter
+    key = await make_key(tenant)
+    for _ in range(3):
+        await api.gql("{ me { role } }", key=key)
+    r = await api.http.post("/graphql", json={"query": "{ me { role } }"}, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 429
+    assert 1 <= int(r.headers["retry-after"]) <= 60
+    assert r.json()["errors"][0]["extensions"]["code"] == "rate_limited"
+    other = await make_key(tenant)  # another key of the same tenant still has its own budget
+    assert (await api.gql("{ me { role } }", key=other))["data"] == {"me": {"role": "owner"}}
+
+
+async def test_rate_limits_hold_across_workers_in_redis(tenant):
+    import os
+    import uuid
+
+    from api.graphql.ratelimit import RateLimited, RateLimiter
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("needs REDIS_URL")
+    key = f"cred:test:{uuid.uuid4()}"
+    worker_a = RateLimiter("2/minute", "100/minute", url)
+    worker_b = RateLimiter("2/minute", "100/minute", url)
+    await worker_a.hit([key])
+    await worker_b.hit([key])
+    with pytest.raises(RateLimited):
+        await worker_a.hit([key])
+
+
+async def test_statements_do_not_grow_with_page_size(api, tenant, make_key, enable_plugins, monkeypatch):
+    from piccolo.engine.postgres import PostgresEngine
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    from core.customers.service import create_customer
+    from tenants.service import create_store
+
+    await enable_plugins(tenant, "sample")
+    from core.context import Actor
+
+    owner = Actor(kind="staff", id="t", role="owner")
+    store = await create_store(tenant, owner, {"code": "S1", "name": "s"})
+    for i in range(60):
+        await create_customer(
+            tenant, owner, {"name": f"n{i}", "phone": f"139000{i:05d}", "home_store_id": str(store["id"])}
+        )
+    key = await make_key(tenant)
+    count = 0
+    for engine in (PostgresEngine, SQLiteEngine):
+        original = engine.run_querystring
+
+        async def counting(self, *args, _original=original, **kwargs):
+            nonlocal count
+            count += 1
+            return await _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(engine, "run_querystring", counting)
+
+    async def statements(first: int) -> int:
+        nonlocal count
+        query = "query($n: Int!) { customers(first: $n) { nodes { name visits homeStore { code } stats { valueClass } } } }"
+        await api.gql(query, {"n": first}, key=key)  # warm per-process caches (tenant, modules)
+        count = 0
+        body = await api.gql(query, {"n": first}, key=key)
+        assert len(body["data"]["customers"]["nodes"]) == first
+        return count
+
+    assert await statements(5) == await statements(50)
