@@ -523,6 +523,33 @@ def plugins_new(name: str, directory: Path) -> None:
 
 
 @main.group()
+def graphql() -> None:
+    """The GraphQL schema."""
+
+
+@graphql.command("sdl")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write schema.core.graphql and schema.all.graphql here (default: print the core one).",
+)
+def graphql_sdl(out_dir: Path | None) -> None:
+    """The SDL of the core-only schema and of the schema with every installed plugin."""
+    from api.graphql.sdl import export_sdl
+
+    files = export_sdl()
+    if out_dir is None:
+        click.echo(files["schema.core.graphql"])
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out_dir / name).write_text(text)
+        console.print(f"wrote {out_dir / name}")
+
+
+@main.group()
 def bench() -> None:
     """Benchmarks that print figures (run them on an otherwise idle machine)."""
 

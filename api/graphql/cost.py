@@ -99,7 +99,11 @@ class CostLimit(SchemaExtension):
         # Runs after ``ValidationCache`` validated the document (listed before this extension):
         # strawberry checks ``pre_execution_errors`` before the extensions resume after yield.
         ec = self.execution_context
-        if ec.pre_execution_errors is None or ec.pre_execution_errors or ec.graphql_document is None:
+        if (
+            ec.pre_execution_errors is None
+            or ec.pre_execution_errors
+            or ec.graphql_document is None
+        ):
             yield
             return
         self.limit = getattr(ec.context, "cost_limit", None)

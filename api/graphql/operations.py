@@ -185,6 +185,7 @@ class CoreQuery:
         from tenants.service import list_stores
 
         tenant, actor = context_of(info).caller()
+        actor.require("stores:read")
         return [Store.from_row(r) for r in await list_stores(tenant, actor)]
 
     @strawberry.field(description="A customer by global ID; null when there is none.")

@@ -15,9 +15,7 @@ async def test_depth_limit(api, tenant, make_key):
     key = await make_key(tenant)
     deep = "{ customers { nodes { " + "homeStore { code } " + "} } }"
     assert "errors" not in await api.gql(deep, key=key)
-    nested = "query { node(id: \"x\") { ...F } } fragment F on Customer { " + (
-        "id " * 1
-    ) + "}"
+    nested = 'query { node(id: "x") { ...F } } fragment F on Customer { ' + ("id " * 1) + "}"
     assert "errors" not in await api.gql(nested, key=key)
     too_deep = "{ " + "a: customers { edges { node { homeStore { code } } } } " + "}"
     assert "errors" not in await api.gql(too_deep, key=key)
@@ -76,7 +74,7 @@ async def test_anonymous_callers_get_only_public_operations_and_no_introspection
 
 async def test_no_field_suggestions(api, tenant, make_key):
     key = await make_key(tenant)
-    typo = await api.gql("{ customer_by_phone(phone: \"1\") { id } }", key=key)
+    typo = await api.gql('{ customer_by_phone(phone: "1") { id } }', key=key)
     assert "Did you mean" not in typo["errors"][0]["message"]
 
 
@@ -84,7 +82,11 @@ async def test_only_json_posts_execute_operations(api, tenant, make_key):
     key = await make_key(tenant)
     auth = {"Authorization": f"Bearer {key}"}
     form = await api.http.post(
-        "/graphql", data={"query": "mutation { storeCreate(input: {code: \"F\", name: \"f\"}) { errors { code } } }"}, headers=auth
+        "/graphql",
+        data={
+            "query": 'mutation { storeCreate(input: {code: "F", name: "f"}) { errors { code } } }'
+        },
+        headers=auth,
     )
     assert form.status_code == 415
     assert form.json()["errors"][0]["extensions"]["code"] == "unsupported_media_type"
@@ -101,7 +103,9 @@ async def test_only_json_posts_execute_operations(api, tenant, make_key):
         headers={**auth, "content-type": "application/json"},
     )
     assert huge.status_code == 413
-    bad_scheme = await api.http.post("/graphql", json={"query": "{ ping }"}, headers={"Authorization": "Basic x"})
+    bad_scheme = await api.http.post(
+        "/graphql", json={"query": "{ ping }"}, headers={"Authorization": "Basic x"}
+    )
     assert bad_scheme.status_code == 401
 
 
@@ -115,7 +119,7 @@ async def test_internal_errors_are_masked_with_a_request_id(api, tenant, make_ke
     key = await make_key(tenant)
     r = await api.http.post(
         "/graphql",
-        json={"query": "{ customerByPhone(phone: \"13912345678\") { id } }"},
+        json={"query": '{ customerByPhone(phone: "13912345678") { id } }'},
         headers={"Authorization": f"Bearer {key}", "X-Request-Id": "req-42"},
     )
     error = r.json()["errors"][0]
@@ -133,7 +137,9 @@ async def test_rate_limit_per_key_answers_429_with_retry_after(api, tenant, make
     key = await make_key(tenant)
     for _ in range(3):
         await api.gql("{ me { role } }", key=key)
-    r = await api.http.post("/graphql", json={"query": "{ me { role } }"}, headers={"Authorization": f"Bearer {key}"})
+    r = await api.http.post(
+        "/graphql", json={"query": "{ me { role } }"}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert r.status_code == 429
     assert 1 <= int(r.headers["retry-after"]) <= 60
     assert r.json()["errors"][0]["extensions"]["code"] == "rate_limited"
@@ -159,7 +165,9 @@ async def test_rate_limits_hold_across_workers_in_redis(tenant):
         await worker_a.hit([key])
 
 
-async def test_statements_do_not_grow_with_page_size(api, tenant, make_key, enable_plugins, monkeypatch):
+async def test_statements_do_not_grow_with_page_size(
+    api, tenant, make_key, enable_plugins, monkeypatch
+):
     from piccolo.engine.postgres import PostgresEngine
     from piccolo.engine.sqlite import SQLiteEngine
 
@@ -173,7 +181,9 @@ async def test_statements_do_not_grow_with_page_size(api, tenant, make_key, enab
     store = await create_store(tenant, owner, {"code": "S1", "name": "s"})
     for i in range(60):
         await create_customer(
-            tenant, owner, {"name": f"n{i}", "phone": f"139000{i:05d}", "home_store_id": str(store["id"])}
+            tenant,
+            owner,
+            {"name": f"n{i}", "phone": f"139000{i:05d}", "home_store_id": str(store["id"])},
         )
     key = await make_key(tenant)
     count = 0
