@@ -568,6 +568,21 @@ def bench_plugins_command(calls: int, messages: int) -> None:
     _run(lambda: bench_plugins(console.print, calls=calls, messages=messages))
 
 
+@bench.command("api")
+@click.option("--seconds", default=15, show_default=True)
+@click.option("--connections", default=16, show_default=True)
+@click.option("--customers", default=2000, show_default=True)
+@with_settings
+def bench_api_command(seconds: int, connections: int, customers: int) -> None:
+    """customerByPhone over HTTP (wrk): Mendian next to a minimal litestar + asyncpg endpoint."""
+    from api.bench_api import bench_api
+
+    try:
+        bench_api(console.print, seconds=seconds, connections=connections, customers=customers)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _add_plugin_commands() -> None:
     """Sub-commands contributed by installed plugins (``register_cli``), under ``mendian <plugin>``."""
     from core import __version__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -16,6 +17,23 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 def normalize_phone(raw: str, region: str, *, field: str = "phone") -> str:
     """Return E.164 (``+8613912347777``) or raise :class:`ValidationFailed`."""
     text = raw.strip()
+    if 0 < len(text) <= 32:
+        found = _normalized(text, region)
+        if found:
+            return found
+    return _normalize(text, region, field)
+
+
+@lru_cache(maxsize=8192)
+def _normalized(text: str, region: str) -> str | None:
+    """Cached: parsing with phonenumbers is the costliest step of the cashier's look-up."""
+    try:
+        return _normalize(text, region, "phone")
+    except ValidationFailed:
+        return None
+
+
+def _normalize(text: str, region: str, field: str) -> str:
     if not text or len(text) > 32:
         raise ValidationFailed(
             "phone number is empty or too long", field=field, code="invalid_phone"

@@ -148,17 +148,21 @@ def _ignore_introspection(context: IgnoreContext) -> bool:
     return context.field_name.startswith("__")
 
 
+# Built once: the limiters create a validation-rule class per instance, and the validation
+# cache is keyed by the rules, so per-request instances would never hit the cache.
+_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH, should_ignore=_ignore_introspection).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
+
+
 def _extensions(*, introspection: bool) -> list[Any]:
-    rules: list[type[ASTValidationRule]] = (
-        [] if introspection else [NoSchemaIntrospectionCustomRule]
-    )
+    rules = [*_LIMIT_RULES, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
     return [
-        lambda: ParserCache(maxsize=2048),
-        lambda: ValidationCache(maxsize=2048),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH, should_ignore=_ignore_introspection),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ParserCache(maxsize=2048),
         lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=2048),
         CostLimit,
     ]
 

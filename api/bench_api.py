@@ -1,0 +1,176 @@
+"""``mendian bench api``: ``customerByPhone`` over HTTP with wrk, Mendian's GraphQL endpoint next
+to a minimal litestar + asyncpg endpoint (``api.bench_baseline``) with the same isolation,
+measured in the same run on the same data (PostgreSQL, RLS on)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+__all__ = ["bench_api"]
+
+QUERY = "query($phone: String!) { customerByPhone(phone: $phone) { id name phone } }"
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _wrk(url: str, script: Path, seconds: int, connections: int) -> WrkResult:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket = re.search(r"Socket errors: (.*)", out)
+    errors = int(bad.group(1)) if bad else 0
+    if socket:
+        errors += sum(int(n) for n in re.findall(r"\d+", socket.group(1)))
+    return WrkResult(rps, p50, p99, errors)
+
+
+async def _seed(customers: int) -> tuple[str, list[str]]:
+    from core.bootstrap import close_database, open_database
+    from core.config import get_settings
+    from core.context import Actor
+    from core.customers import create_customer
+    from core.migrate import migrate
+    from tenants.credentials import create_api_key
+    from tenants.service import create_store, create_tenant
+
+    settings = get_settings()
+    await migrate(settings)
+    await open_database(settings)
+    actor = Actor(kind="system", id="bench")
+    tenant = await create_tenant({"slug": f"bench-{uuid.uuid4().hex[:8]}", "name": "bench"})
+    store = await create_store(tenant, actor, {"code": "B1", "name": "bench"})
+    phones = [f"139{i:08d}" for i in range(customers)]
+    for i, phone in enumerate(phones):
+        await create_customer(
+            tenant, actor, {"name": f"顾客{i}", "phone": phone, "home_store_id": str(store["id"])}
+        )
+    _id, key = await create_api_key(tenant, actor, name="bench", role="cashier")
+    await close_database()
+    return key, phones
+
+
+def _script(directory: Path, key: str, phones: list[str]) -> Path:
+    listed = ", ".join(f'"{p}"' for p in phones[:200])
+    path = directory / "lookup.lua"
+    path.write_text(
+        f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {key}"
+local phones = {{{listed}}}
+request = function()
+  local p = phones[math.random(#phones)]
+  return wrk.format(nil, nil, nil, '{{"query":"{QUERY}","variables":{{"phone":"' .. p .. '"}}}}')
+end
+"""
+    )
+    return path
+
+
+def _serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--log-level", "warning"]
+    args += ["--no-access-log", "--workers", "1"]
+    if target.endswith("create_app"):
+        args.append("--factory")
+    return subprocess.Popen(args, env=env)
+
+
+def _wait(url: str, key: str, phone: str) -> dict[str, object]:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            r = httpx.post(
+                url,
+                json={"query": QUERY, "variables": {"phone": phone}},
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=5,
+            )
+            if r.status_code == 200:
+                data: dict[str, object] = r.json()["data"]["customerByPhone"]
+                return data
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not come up")
+        time.sleep(0.3)
+
+
+def bench_api(
+    report: Callable[[str], None],
+    *,
+    seconds: int = 15,
+    connections: int = 16,
+    customers: int = 2000,
+) -> None:
+    from core.config import get_settings
+
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (Debian: apt install wrk)")
+    settings = get_settings()
+    if settings.database.dialect != "postgres":
+        raise RuntimeError("bench api measures PostgreSQL with RLS: set DATABASE_URL=postgres://…")
+    key, phones = asyncio.run(_seed(customers))
+    env = {
+        **os.environ,
+        "MENDIAN_RATE_LIMIT_KEY": "100000000/minute",
+        "MENDIAN_RATE_LIMIT_TENANT": "100000000/minute",
+    }
+    results: dict[str, WrkResult] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        script = _script(Path(tmp), key, phones)
+        for name, target, port in (
+            ("mendian GraphQL", "api.app:create_app", 8711),
+            ("litestar + asyncpg baseline", "api.bench_baseline:app", 8712),
+        ):
+            server = _serve(target, port, env)
+            try:
+                url = f"http://127.0.0.1:{port}/graphql"
+                answer = _wait(url, key, phones[7])
+                assert answer["name"] == "顾客7" and answer["phone"] == "139****0007", answer
+                _wrk(url, script, 3, connections)  # warm-up
+                results[name] = _wrk(url, script, seconds, connections)
+            finally:
+                server.terminate()
+                server.wait(10)
+    report(
+        f"customerByPhone over HTTP, PostgreSQL with RLS, {customers} customers, "
+        f"wrk {connections} connections x {seconds} s, 1 server worker each:"
+    )
+    for name, r in results.items():
+        report(
+            f"  {name:30s} {r.rps:8.0f} req/s   p50 {r.p50_ms:6.2f} ms   p99 {r.p99_ms:6.2f} ms"
+            f"   errors {r.errors}"
+        )
+    ours, base = results["mendian GraphQL"], results["litestar + asyncpg baseline"]
+    report(f"  ratio: {ours.rps / base.rps:.0%} of the baseline's throughput")
