@@ -45,7 +45,7 @@ async def _tenant_of(key: str) -> tuple[UUID, str]:
         if not ok:
             raise PermissionError
         cached = _state["keys"][key] = (tenant["id"], tenant["phone_region"])
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 @post("/graphql", status_code=200)
