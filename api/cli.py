@@ -350,7 +350,10 @@ def serve(host: str, port: int, workers: int) -> None:
     if settings.embedded:
         _run(lambda: run_migrate(settings), database=False)
     demo_file = settings.home / "demo.json"
-    console.print(f"Mendian on http://{host}:{port}  (health: /health, OpenAPI: /schema)")
+    console.print(
+        f"Mendian on http://{host}:{port}  (GraphQL and GraphiQL: /graphql, admin REST: /admin, "
+        "OpenAPI: /schema, health: /health)"
+    )
     if demo_file.exists():
         console.print(f"demo API key: {json.loads(demo_file.read_text())['api_key']}")
     os.environ.setdefault("MENDIAN_HOME", str(settings.home))
