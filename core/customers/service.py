@@ -18,7 +18,7 @@ from core.config import get_settings
 from core.context import Actor, TenantInfo
 from core.crypto import FieldCipher, cipher_for, mask_email, mask_phone
 from core.customers.schemas import CustomerFilter, CustomerInput, CustomerPatch, CustomerView
-from core.db import fetch, is_unique_violation, json_text, json_value, tenant_tx
+from core.db import fetch, is_unique_violation, json_text, json_value, tenant_read, tenant_tx
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.events import emit
 from core.phone import normalize_email, normalize_phone
@@ -230,16 +230,16 @@ async def find_by_phone(tenant: TenantInfo, actor: Actor, phone: str) -> Custome
     actor.require("customers:read")
     e164 = normalize_phone(phone, tenant.phone_region)
     hashes = cipher().blind_indexes(tenant.id, e164)
-    async with tenant_tx(tenant.id, write=False):
-        # Raw SQL on the hot path: building the piccolo query cost more than running it.
-        rows = await fetch(
-            "SELECT * FROM customer WHERE tenant_id = {} AND status = 'active' AND phone_hash IN ("
-            + ", ".join("{}" for _ in hashes)
-            + ") LIMIT 1",
-            tenant.id,
-            *hashes,
-        )
-        return to_view(rows[0]) if rows else None
+    # The cashier's hot path: one statement, without the ORM (it cost more than the query).
+    rows = await tenant_read(
+        tenant.id,
+        "SELECT * FROM customer WHERE tenant_id = {} AND status = 'active' AND phone_hash IN ("
+        + ", ".join("{}" for _ in hashes)
+        + ") LIMIT 1",
+        tenant.id,
+        *hashes,
+    )
+    return to_view(rows[0]) if rows else None
 
 
 async def update_customer(

@@ -207,3 +207,28 @@ async def test_statements_do_not_grow_with_page_size(
         return count
 
     assert await statements(5) == await statements(50)
+
+
+async def test_rate_limiter_batches_far_from_the_limit_and_checks_near_it(monkeypatch):
+    import api.graphql.ratelimit as ratelimit
+    from api.graphql.ratelimit import RateLimited, RateLimiter
+
+    monkeypatch.setattr(ratelimit, "FLUSH_SECONDS", 60.0)  # no time-based flush in this test
+    limiter = RateLimiter("50/minute", "1000/minute", None)
+    calls = 0
+    original = limiter.storage.incr
+
+    async def counting(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return await original(*args, **kwargs)
+
+    limiter.storage.incr = counting  # type: ignore[method-assign]
+    for _ in range(40):
+        await limiter.hit(["cred:k"])
+    assert calls == 1  # one shared update for 40 hits far from the limit
+    for _ in range(10):
+        await limiter.hit(["cred:k"])
+    assert calls == 11  # near the limit (≥ 80 %) every hit is checked against the shared count
+    with pytest.raises(RateLimited):
+        await limiter.hit(["cred:k"])

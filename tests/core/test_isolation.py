@@ -135,3 +135,17 @@ async def test_200_interleaved_transactions_leak_nothing(pg_only, tenant, other_
 
     results = await asyncio.gather(*(probe(i) for i in range(200)))
     assert all(results)
+
+
+async def test_tenant_read_is_scoped_by_rls_too(db, tenant, other_tenant, owner):
+    """The hot-path shortcut sets the tenant like tenant_tx: on PostgreSQL, even SQL that forgets
+    the tenant filter sees only the caller's rows."""
+    from core.db import tenant_read
+
+    mine = await create_customer(tenant, owner, {"name": "mine"})
+    await create_customer(other_tenant, owner, {"name": "theirs"})
+    scoped = await tenant_read(tenant.id, "SELECT id FROM customer WHERE tenant_id = {}", tenant.id)
+    assert [r["id"] for r in scoped] == [mine.id]
+    if db.is_postgres:
+        unfiltered = await tenant_read(tenant.id, "SELECT id FROM customer")
+        assert [r["id"] for r in unfiltered] == [mine.id]
