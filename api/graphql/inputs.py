@@ -91,8 +91,8 @@ class StaffCreateInput:
     )
 
 
-@strawberry.input(description="A new customer. Phone or email must be unique in the tenant.")
-class CustomerCreateInput:
+@strawberry.input(description="Profile fields of a customer.")
+class CustomerFields:
     name: str | None = strawberry.field(default=strawberry.UNSET, description="Full name.")
     phone: str | None = strawberry.field(default=strawberry.UNSET, description="Mobile number.")
     email: str | None = strawberry.field(default=strawberry.UNSET, description="Email.")
@@ -108,38 +108,25 @@ class CustomerCreateInput:
     attributes: JSON | None = strawberry.field(
         default=strawberry.UNSET, description="Tenant-defined attributes."
     )
-    source: str | None = strawberry.field(
-        default=strawberry.UNSET, description="`pos`, `registration_form`, `import`, …"
-    )
     card_no: str | None = strawberry.field(default=strawberry.UNSET, description="Card number.")
     home_store_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Home store."
     )
     assigned_staff_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Staff member in charge."
+    )
+
+
+@strawberry.input(description="A new customer. Phone or email must be unique in the tenant.")
+class CustomerCreateInput(CustomerFields):
+    source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="`pos`, `registration_form`, `import`, …"
     )
 
 
 @strawberry.input(description="Changes to a customer: only the fields given change; null clears.")
-class CustomerUpdateInput:
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="Full name.")
-    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Mobile number.")
-    email: str | None = strawberry.field(default=strawberry.UNSET, description="Email.")
-    gender: str | None = strawberry.field(default=strawberry.UNSET, description="Gender.")
-    birthday: dt.date | None = strawberry.field(default=strawberry.UNSET, description="Birthday.")
-    company: str | None = strawberry.field(default=strawberry.UNSET, description="Employer.")
-    position: str | None = strawberry.field(default=strawberry.UNSET, description="Job title.")
-    address: str | None = strawberry.field(default=strawberry.UNSET, description="Address.")
-    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description="Tags.")
-    notes: str | None = strawberry.field(default=strawberry.UNSET, description="Notes.")
-    attributes: JSON | None = strawberry.field(default=strawberry.UNSET, description="Attributes.")
-    card_no: str | None = strawberry.field(default=strawberry.UNSET, description="Card number.")
-    home_store_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="Home store."
-    )
-    assigned_staff_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="Staff member in charge."
-    )
+class CustomerUpdateInput(CustomerFields):
+    pass
 
 
 @strawberry.input(description="Criteria for `customers`; all given criteria must match.")
