@@ -44,6 +44,14 @@ async def migrate(settings: Settings) -> None:
         await secure_postgres(engine, settings)
 
 
+def _plugin_append_only() -> set[str]:
+    from core import __version__
+    from core.plugins.registry import PluginRegistry
+
+    registry = PluginRegistry(core_version=__version__).discover()
+    return {t for p in registry.plugins.values() for t in p.manifest.append_only}
+
+
 async def _run(engine: Engine, sql: str) -> list[dict[str, Any]]:
     rows = await engine._run_in_new_connection(sql)  # type: ignore[attr-defined]
     return [dict(r) for r in rows or []]
@@ -81,12 +89,13 @@ async def secure_postgres(engine: Engine, settings: Settings) -> None:
             "WHERE table_schema = 'public' AND column_name = 'tenant_id'",
         )
     }
+    append_only = APPEND_ONLY | _plugin_append_only()
     statements: list[str] = []
     for row in tables:
         name = row["table_name"]
         if name == "migration":
             continue
-        privileges = "SELECT, INSERT" if name in APPEND_ONLY else "SELECT, INSERT, UPDATE, DELETE"
+        privileges = "SELECT, INSERT" if name in append_only else "SELECT, INSERT, UPDATE, DELETE"
         statements += [
             f'REVOKE ALL ON "{name}" FROM {role}',
             f'GRANT {privileges} ON "{name}" TO {role}',

@@ -69,6 +69,7 @@ class PluginManifest:
     events: tuple[str, ...] = ()
     hookspecs: Any = None
     piccolo_app: str | None = None
+    append_only: tuple[str, ...] = ()  # tables the app role may only read and insert into
 
     def validate(self, core_version: str) -> None:
         """Raise :class:`ManifestError` if malformed or incompatible with this core."""
@@ -104,6 +105,9 @@ class PluginManifest:
         for perm in self.permissions:
             if not perm.startswith(f"{self.id}:"):
                 raise ManifestError(f"permission {perm!r} must start with '{self.id}:'")
+        for table in self.append_only:
+            if not table.startswith(f"{self.id}_"):
+                raise ManifestError(f"append-only table {table!r} must start with '{self.id}_'")
         for event in self.events:
             if not event.startswith(f"{self.id}."):
                 raise ManifestError(f"event {event!r} must start with '{self.id}.'")

@@ -1,11 +1,83 @@
 """The Loyalty plugin: manifest and hook implementations (thin: logic lives beside it)."""
 
-from core import PluginManifest
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from core import PluginManifest, TenantInfo, hookimpl
+from plugins.loyalty.settings import LoyaltySettings
 
 manifest = PluginManifest(
     id="loyalty",
     name="Loyalty",
-    version="0.1.0",
-    description="Points and growth ledger, tiers, rewards and coupons",
+    version="0.2.0",
+    description="Points and growth ledger: accrual on sales, reversal on refunds, redemption",
     requires_core=">=0.1,<1",
+    settings=LoyaltySettings,
+    personal_data=True,
+    permissions={"loyalty:adjust": "Adjust a customer's points by hand (with a reason)"},
+    piccolo_app="plugins.loyalty.piccolo_app",
+    append_only=("loyalty_entry",),
 )
+
+
+async def _settings(tenant: TenantInfo) -> LoyaltySettings:
+    from core.plugins import get_runtime
+
+    raw = await get_runtime().settings(tenant.id, "loyalty")
+    return msgspec.convert(raw, LoyaltySettings, str_keys=True)
+
+
+@hookimpl
+async def on_purchase_recorded(tenant: TenantInfo, event: dict[str, Any]) -> None:
+    from plugins.loyalty.ledger import accrue
+
+    await accrue(tenant, event, await _settings(tenant))
+
+
+@hookimpl
+async def on_purchase_refunded(tenant: TenantInfo, event: dict[str, Any]) -> None:
+    from plugins.loyalty.ledger import reverse
+
+    await reverse(tenant, event)
+
+
+@hookimpl
+def register_graphql() -> list[Any]:
+    from plugins.loyalty.graphql import contributions
+
+    return contributions()
+
+
+@hookimpl
+async def customer_export_data(tenant: TenantInfo, customer_id: UUID) -> dict[str, Any]:
+    from plugins.loyalty.ledger import balances, entries
+
+    points, growth = (await balances(tenant, [customer_id])).get(customer_id, (0, 0))
+    ledger = await entries(tenant, customer_id, 10_000, None)
+    return {
+        "points": points,
+        "growth": growth,
+        "ledger": [
+            {
+                "kind": e["kind"],
+                "points": e["points"],
+                "growth": e["growth"],
+                "source": e["source"],
+                "reason": e["reason"],
+                "at": e["created_at"].isoformat(),
+            }
+            for e in ledger
+        ],
+    }
+
+
+@hookimpl
+async def customer_erase_data(tenant: TenantInfo, customer_id: UUID) -> None:
+    """The ledger holds no personal data beyond the (pseudonymised) customer id: it stays, as
+    the record of a liability; free-text reasons are cleared only if they could name someone —
+    they are staff-written, so they are kept."""
+    return None

@@ -739,12 +739,12 @@ async def test_plugins_lists_installed_and_quarantined(admin, monkeypatch):
     assert [p["id"] for p in body["installed"]] == INSTALLED
     assert body["quarantined"] == []
     plugins = {p["id"]: p for p in body["installed"]}
-    assert plugins["loyalty"] == {
-        "id": "loyalty",
-        "name": "Loyalty",
+    assert plugins["care"] == {
+        "id": "care",
+        "name": "Care campaigns",
         "version": "0.1.0",
-        "description": "Points and growth ledger, tiers, rewards and coupons",
-        "source": "plugins.loyalty.plugin",
+        "description": "Birthday, holiday, revisit and win-back campaigns",
+        "source": "plugins.care.plugin",
         "depends": [],
         "optional_depends": [],
         "settings_schema": NO_SETTINGS_SCHEMA,

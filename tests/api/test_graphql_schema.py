@@ -163,7 +163,7 @@ PROBES = {
     "modules": (
         "{ modules { id } }",
         {},
-        lambda b, v, a: b["data"]["modules"] == [{"id": "sample"}],
+        lambda b, v, a: b["data"]["modules"] == [{"id": "loyalty"}, {"id": "sample"}],
     ),
     "stores": ("{ stores { code } }", {}, lambda b, v, a: b["data"]["stores"] == []),
     "customer": (
@@ -198,6 +198,21 @@ PROBES = {
         "{ sampleVisitTotal }",
         {},
         lambda b, v, a: b["data"]["sampleVisitTotal"] == 0,
+    ),
+    "loyaltyLedger": (
+        "query($c: ID!) { loyaltyLedger(customerId: $c) { nodes { points } } }",
+        {},
+        lambda b, v, a: b["data"]["loyaltyLedger"]["nodes"] == [],
+    ),
+    "loyaltyRedeem": (
+        'mutation($c: ID!) { loyaltyRedeem(customerId: $c, points: 1, idempotencyKey: "p1") { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "loyaltyRedeem"),
+    ),
+    "loyaltyAdjust": (
+        'mutation($c: ID!) { loyaltyAdjust(customerId: $c, points: 5, reason: "x", idempotencyKey: "p2") { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "loyaltyAdjust"),
     ),
     "storeCreate": (
         'mutation { storeCreate(input: {code: "B1", name: "mine"}) { store { code } errors { code } } }',
@@ -299,7 +314,7 @@ def test_every_root_field_has_a_cross_tenant_probe():
 async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_plugins):
     from core.customers.service import create_customer
 
-    await enable_plugins(tenant, "sample")  # the all-plugins schema: every root field present
+    await enable_plugins(tenant, "sample", "loyalty")  # the all-plugins schema: every root field
     key = await make_key(tenant)
     own = await create_customer(tenant, owner, {"name": "A customer"})
     variables = {

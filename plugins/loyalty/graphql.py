@@ -1,0 +1,168 @@
+"""Loyalty's GraphQL (API-7): ``Customer.loyalty``, ``loyaltyLedger``, ``loyaltyRedeem``,
+``loyaltyAdjust`` — contributed through ``register_graphql``, present only where enabled."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from core import Conflict, NotFound, ValidationFailed
+from core.graphql import (
+    Connection,
+    GraphQLContribution,
+    UserError,
+    check_first,
+    connection,
+    context_of,
+    decode_cursor,
+    from_global_id,
+    to_global_id,
+    user_errors,
+)
+from plugins.loyalty import ledger
+
+__all__ = ["contributions"]
+
+
+@strawberry.type(description="A customer's loyalty standing.")
+class LoyaltyStatus:
+    points: int = strawberry.field(description="Spendable points.")
+    growth: int = strawberry.field(description="Growth value (never spent; drives tiers).")
+
+
+@strawberry.type(description="A movement in the points ledger (never changed once written).")
+class LoyaltyEntry:
+    id: strawberry.ID = strawberry.field(description="Global ID.")
+    kind: str = strawberry.field(description="`earn`, `redeem`, `reverse` or `adjust`.")
+    points: int = strawberry.field(description="Points added (negative: taken).")
+    growth: int = strawberry.field(description="Growth value added (negative: taken).")
+    source: str = strawberry.field(description="`purchase`, `refund`, `redemption`, `manual`.")
+    reason: str = strawberry.field(description="Why (refunds, adjustments).")
+    created_at: dt.datetime = strawberry.field(description="When.")
+
+
+@strawberry.type(description="Result of `loyaltyRedeem` / `loyaltyAdjust`.")
+class LoyaltyMovePayload:
+    entry: LoyaltyEntry | None = strawberry.field(description="The ledger entry written.")
+    balance: int | None = strawberry.field(description="Spendable points after it.")
+    replayed: bool = strawberry.field(description="True when this replays an earlier request.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+def _entry(values: dict[str, Any] | ledger.Movement) -> LoyaltyEntry:
+    row = dataclasses.asdict(values) if isinstance(values, ledger.Movement) else values
+    return LoyaltyEntry(
+        id=to_global_id("LoyaltyEntry", row["id"]),
+        kind=row["kind"],
+        points=row["points"],
+        growth=row["growth"],
+        source=row["source"],
+        reason=row["reason"],
+        created_at=row["created_at"],
+    )
+
+
+async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
+    ctx = context_of(info)
+    tenant, actor = ctx.caller()
+    actor.require("customers:read")
+
+    async def load(ids: list[UUID]) -> list[LoyaltyStatus]:
+        found = await ledger.balances(tenant, ids)
+        return [
+            LoyaltyStatus(points=found.get(i, (0, 0))[0], growth=found.get(i, (0, 0))[1])
+            for i in ids
+        ]
+
+    result: LoyaltyStatus = await ctx.loader("loyalty.status", load).load(root.uid)
+    return result
+
+
+async def resolve_ledger(
+    info: Info, customer_id: strawberry.ID, first: int = 20, after: str | None = None
+) -> Connection[LoyaltyEntry]:
+    tenant, actor = context_of(info).caller()
+    actor.require("customers:read")
+    check_first(first)
+    cursor = decode_cursor(after)
+    try:
+        before = dt.datetime.fromisoformat(cursor) if cursor else None
+    except ValueError:
+        raise ValidationFailed("malformed cursor", field="after", code="invalid_cursor") from None
+    customer = from_global_id(customer_id, "Customer", field="customerId")
+    rows = await ledger.entries(tenant, customer, first, before)
+    return connection([_entry(r) for r in rows], lambda e: e.created_at.isoformat(), first)
+
+
+async def _move(run: Any) -> LoyaltyMovePayload:
+    try:
+        moved = await run()
+    except (ValidationFailed, NotFound, Conflict) as exc:
+        return LoyaltyMovePayload(entry=None, balance=None, replayed=False, errors=user_errors(exc))
+    return LoyaltyMovePayload(
+        entry=_entry(moved), balance=moved.balance, replayed=moved.replayed, errors=[]
+    )
+
+
+async def resolve_redeem(
+    info: Info,
+    customer_id: strawberry.ID,
+    points: int,
+    idempotency_key: str,
+    reason: str = "",
+) -> LoyaltyMovePayload:
+    tenant, actor = context_of(info).caller()
+
+    async def run() -> ledger.Movement:
+        customer = from_global_id(customer_id, "Customer", field="customerId")
+        return await ledger.redeem(tenant, actor, customer, points, idempotency_key, reason)
+
+    return await _move(run)
+
+
+async def resolve_adjust(
+    info: Info, customer_id: strawberry.ID, points: int, reason: str, idempotency_key: str
+) -> LoyaltyMovePayload:
+    tenant, actor = context_of(info).caller()
+
+    async def run() -> ledger.Movement:
+        customer = from_global_id(customer_id, "Customer", field="customerId")
+        return await ledger.adjust(tenant, actor, customer, points, idempotency_key, reason)
+
+    return await _move(run)
+
+
+def contributions() -> list[GraphQLContribution]:
+    return [
+        GraphQLContribution(
+            queries={
+                "loyalty_ledger": strawberry.field(
+                    resolver=resolve_ledger,
+                    description="A customer's points ledger, newest first.",
+                )
+            },
+            mutations={
+                "loyalty_redeem": strawberry.mutation(
+                    resolver=resolve_redeem,
+                    description="Spend points. Idempotent on `idempotencyKey`; never overdraws.",
+                ),
+                "loyalty_adjust": strawberry.mutation(
+                    resolver=resolve_adjust,
+                    description="Correct a balance by hand (permission `loyalty:adjust`, reason required).",
+                ),
+            },
+            fields={
+                "Customer": {
+                    "loyalty": strawberry.field(
+                        resolver=resolve_customer_loyalty,
+                        description="Points and growth value (loyalty module).",
+                    )
+                }
+            },
+        )
+    ]

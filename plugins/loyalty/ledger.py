@@ -1,0 +1,320 @@
+"""The points ledger (LOY): accrual on sales, reversal on refunds, redemption, adjustment.
+
+Every movement is an append-only ``loyalty_entry`` and, in the same transaction, a conditional
+update of the customer's ``loyalty_account`` (``points + delta >= 0``): a redemption that would
+overdraw changes nothing, and concurrent redemptions serialize on the account row. Accrual and
+reversal run from the durable purchase events, so each happens exactly once per sale or refund
+(the delivery marker, and a unique index on the entry's source).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+
+from core import Actor, Conflict, NotFound, TenantInfo, ValidationFailed
+from core.db import fetch, is_unique_violation, tenant_tx
+from plugins.loyalty.settings import LoyaltySettings
+from plugins.loyalty.tables import LoyaltyEntry
+
+__all__ = [
+    "Movement",
+    "accrue",
+    "adjust",
+    "balances",
+    "entries",
+    "redeem",
+    "reverse",
+]
+
+MAX_POINTS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A ledger entry as callers see it, with the balance after it."""
+
+    id: UUID
+    customer_id: UUID
+    kind: str
+    points: int
+    growth: int
+    source: str
+    reason: str
+    created_at: dt.datetime
+    balance: int | None = None
+    replayed: bool = False
+
+
+async def _ensure_account(customer_id: UUID, tenant_id: UUID) -> None:
+    await fetch(
+        "INSERT INTO loyalty_account (id, tenant_id, customer_id, points, growth, updated_at) "
+        "VALUES ({}, {}, {}, 0, 0, {}) ON CONFLICT (tenant_id, customer_id) DO NOTHING",
+        uuid4(),
+        tenant_id,
+        customer_id,
+        dt.datetime.now(dt.UTC),
+    )
+
+
+async def _move(tenant_id: UUID, customer_id: UUID, points: int, growth: int) -> int | None:
+    """Add to the account unless points would go negative; the new balance, or ``None``."""
+    await _ensure_account(customer_id, tenant_id)
+    rows = await fetch(
+        "UPDATE loyalty_account SET points = points + {}, growth = growth + {}, updated_at = {} "
+        "WHERE tenant_id = {} AND customer_id = {} AND points + {} >= 0 RETURNING points",
+        points,
+        growth,
+        dt.datetime.now(dt.UTC),
+        tenant_id,
+        customer_id,
+        points,
+    )
+    return int(rows[0]["points"]) if rows else None
+
+
+async def _record(tenant: TenantInfo, customer_id: UUID, **values: Any) -> Movement:
+    entry_id = uuid4()
+    now = dt.datetime.now(dt.UTC)
+    await LoyaltyEntry.insert(
+        LoyaltyEntry(id=entry_id, customer_id=customer_id, created_at=now, **values)
+    )
+    return Movement(
+        id=entry_id,
+        customer_id=customer_id,
+        kind=values["kind"],
+        points=values.get("points", 0),
+        growth=values.get("growth", 0),
+        source=values["source"],
+        reason=values.get("reason", ""),
+        created_at=now,
+    )
+
+
+def _earned(amount: Decimal, settings: LoyaltySettings) -> tuple[int, int]:
+    if amount < settings.min_spend or amount <= 0:
+        return 0, 0
+    return (
+        math.floor(amount * settings.points_per_unit),
+        math.floor(amount * settings.growth_per_unit),
+    )
+
+
+async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySettings) -> None:
+    """Points and growth for a sale (``purchase.recorded``); once per sale."""
+    if not event.get("customer_id") or event.get("kind") != "sale":
+        return
+    customer_id, sale_id = UUID(event["customer_id"]), UUID(event["purchase_id"])
+    points, growth = _earned(Decimal(event["amount"]), settings)
+    if points == 0 and growth == 0:
+        return
+    async with tenant_tx(tenant.id):
+        if await LoyaltyEntry.exists().where(
+            LoyaltyEntry.source == "purchase", LoyaltyEntry.source_id == sale_id
+        ):
+            return
+        await _move(tenant.id, customer_id, points, growth)
+        await _record(
+            tenant,
+            customer_id,
+            kind="earn",
+            points=points,
+            growth=growth,
+            source="purchase",
+            source_id=sale_id,
+            actor="system",
+        )
+
+
+async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
+    """Take back what a refunded sale earned, in proportion to the refunded share (rounded up,
+    never more than the sale earned in total, never below a zero balance); once per refund."""
+    if not event.get("customer_id") or not event.get("refund_of_id"):
+        return
+    customer_id, refund_id = UUID(event["customer_id"]), UUID(event["purchase_id"])
+    sale_id = UUID(event["refund_of_id"])
+    share = Decimal(event.get("refunded_share", "1"))
+    async with tenant_tx(tenant.id):
+        if await LoyaltyEntry.exists().where(
+            LoyaltyEntry.source == "refund", LoyaltyEntry.source_id == refund_id
+        ):
+            return
+        earned = (
+            await LoyaltyEntry.select(LoyaltyEntry.id, LoyaltyEntry.points, LoyaltyEntry.growth)
+            .where(LoyaltyEntry.source == "purchase", LoyaltyEntry.source_id == sale_id)
+            .first()
+        )
+        if earned is None:
+            return
+        taken = await LoyaltyEntry.select(LoyaltyEntry.points, LoyaltyEntry.growth).where(
+            LoyaltyEntry.reversal_of == earned["id"]
+        )
+        left_points = earned["points"] + sum(r["points"] for r in taken)
+        left_growth = earned["growth"] + sum(r["growth"] for r in taken)
+        points = min(left_points, math.ceil(earned["points"] * share))
+        growth = min(left_growth, math.ceil(earned["growth"] * share))
+        balance = await _current(tenant.id, customer_id)
+        shortfall = max(0, points - balance)
+        points -= shortfall  # spent already: take back what is there, record the rest
+        await _move(tenant.id, customer_id, -points, -growth)
+        await _record(
+            tenant,
+            customer_id,
+            kind="reverse",
+            points=-points,
+            growth=-growth,
+            source="refund",
+            source_id=refund_id,
+            reversal_of=earned["id"],
+            actor="system",
+            reason=f"refund; {shortfall} points already spent" if shortfall else "refund",
+        )
+
+
+async def _current(tenant_id: UUID, customer_id: UUID) -> int:
+    rows = await fetch(
+        "SELECT points FROM loyalty_account WHERE tenant_id = {} AND customer_id = {}",
+        tenant_id,
+        customer_id,
+    )
+    return int(rows[0]["points"]) if rows else 0
+
+
+def _hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(msgspec.json.encode(payload, order="sorted")).hexdigest()
+
+
+async def _check_customer(tenant_id: UUID, customer_id: UUID) -> None:
+    rows = await fetch(
+        "SELECT status FROM customer WHERE tenant_id = {} AND id = {}", tenant_id, customer_id
+    )
+    if not rows or rows[0]["status"] != "active":
+        raise NotFound("customer not found", field="customerId")
+
+
+async def _replay(key: str, digest: str) -> Movement | None:
+    row = await LoyaltyEntry.select().where(LoyaltyEntry.idempotency_key == key).first()
+    if row is None:
+        return None
+    if row["request_hash"] != digest:
+        raise Conflict(
+            "this idempotency key was already used for a different request",
+            field="idempotencyKey",
+            code="idempotency_mismatch",
+        )
+    return Movement(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        kind=row["kind"],
+        points=row["points"],
+        growth=row["growth"],
+        source=row["source"],
+        reason=row["reason"],
+        created_at=row["created_at"],
+        balance=await _current(row["tenant_id"], row["customer_id"]),
+        replayed=True,
+    )
+
+
+async def _keyed(
+    tenant: TenantInfo,
+    actor: Actor,
+    customer_id: UUID,
+    key: str,
+    points: int,
+    kind: str,
+    source: str,
+    reason: str,
+) -> Movement:
+    if not 1 <= len(key) <= 100:
+        raise ValidationFailed("idempotencyKey must be 1-100 characters", field="idempotencyKey")
+    digest = _hash({"customer": str(customer_id), "points": points, "kind": kind, "reason": reason})
+    try:
+        async with tenant_tx(tenant.id):
+            found = await _replay(key, digest)
+            if found is not None:
+                return found
+            await _check_customer(tenant.id, customer_id)
+            balance = await _move(tenant.id, customer_id, points, 0)
+            if balance is None:
+                raise ValidationFailed(
+                    "not enough points", field="points", code="insufficient_points"
+                )
+            moved = await _record(
+                tenant,
+                customer_id,
+                kind=kind,
+                points=points,
+                source=source,
+                idempotency_key=key,
+                request_hash=digest,
+                actor=f"{actor.kind}:{actor.id}"[:64],
+                reason=reason,
+            )
+            return dataclasses.replace(moved, balance=balance)
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+    # A concurrent request with the same key won: answer what it did.
+    async with tenant_tx(tenant.id, write=False):
+        found = await _replay(key, digest)
+    assert found is not None
+    return found
+
+
+async def redeem(
+    tenant: TenantInfo, actor: Actor, customer_id: UUID, points: int, key: str, reason: str = ""
+) -> Movement:
+    """Spend points (at the till: ``purchases:write``). Idempotent on ``key``; never overdraws."""
+    actor.require("purchases:write")
+    if not 1 <= points <= MAX_POINTS:
+        raise ValidationFailed(f"points must be 1-{MAX_POINTS}", field="points")
+    return await _keyed(tenant, actor, customer_id, key, -points, "redeem", "redemption", reason)
+
+
+async def adjust(
+    tenant: TenantInfo, actor: Actor, customer_id: UUID, points: int, key: str, reason: str
+) -> Movement:
+    """A manual correction (``loyalty:adjust``), with a reason; audited by the ledger itself."""
+    actor.require("loyalty:adjust")
+    if not reason.strip() or len(reason) > 500:
+        raise ValidationFailed("a reason (1-500 characters) is required", field="reason")
+    if points == 0 or abs(points) > MAX_POINTS:
+        raise ValidationFailed(f"points must be non-zero, at most {MAX_POINTS}", field="points")
+    return await _keyed(tenant, actor, customer_id, key, points, "adjust", "manual", reason)
+
+
+async def balances(tenant: TenantInfo, customer_ids: list[UUID]) -> dict[UUID, tuple[int, int]]:
+    """``{customer: (points, growth)}`` in one statement (a DataLoader batch)."""
+    if not customer_ids:
+        return {}
+    async with tenant_tx(tenant.id, write=False):
+        rows = await fetch(
+            "SELECT customer_id, points, growth FROM loyalty_account WHERE tenant_id = {} "
+            "AND customer_id IN (" + ", ".join("{}" for _ in customer_ids) + ")",
+            tenant.id,
+            *customer_ids,
+        )
+    return {UUID(str(r["customer_id"])): (int(r["points"]), int(r["growth"])) for r in rows}
+
+
+async def entries(
+    tenant: TenantInfo, customer_id: UUID, first: int, before: dt.datetime | None
+) -> list[dict[str, Any]]:
+    """The customer's ledger, newest first (``first + 1`` rows, to tell whether more follow)."""
+    async with tenant_tx(tenant.id, write=False):
+        query = LoyaltyEntry.select().where(LoyaltyEntry.customer_id == customer_id)
+        if before is not None:
+            query = query.where(LoyaltyEntry.created_at < before)
+        return [
+            dict(r)
+            for r in await query.order_by(LoyaltyEntry.created_at, ascending=False).limit(first + 1)
+        ]

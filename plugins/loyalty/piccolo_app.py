@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from plugins.loyalty.tables import LoyaltyAccount, LoyaltyEntry
+
+APP_CONFIG = AppConfig(
+    app_name="loyalty",
+    migrations_folder_path=str(Path(__file__).parent / "migrations"),
+    table_classes=[LoyaltyAccount, LoyaltyEntry],
+    migration_dependencies=["core.piccolo_app"],
+)

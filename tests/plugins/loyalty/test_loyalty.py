@@ -1,0 +1,233 @@
+"""Loyalty through GraphQL alone: accrual, redemption, refunds; idempotency, concurrency,
+isolation, disabled module, database-enforced rules."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("db")
+
+SETUP = """
+mutation($c: CustomerCreateInput!, $s: StoreCreateInput!) {
+  customerCreate(input: $c) { customer { id } }
+  storeCreate(input: $s) { store { id } }
+}"""
+RECORD = """
+mutation($input: PurchaseRecordInput!) {
+  purchaseRecord(input: $input) { purchase { id } errors { code } }
+}"""
+LOYALTY = "query($id: ID!) { customer(id: $id) { loyalty { points growth } } }"
+REDEEM = """
+mutation($id: ID!, $n: Int!, $key: String!) {
+  loyaltyRedeem(customerId: $id, points: $n, idempotencyKey: $key) {
+    entry { kind points } balance replayed errors { field code message }
+  }
+}"""
+
+
+async def _customer_and_store(api, key, phone="13912345000"):
+    r = await api.gql(
+        SETUP,
+        {"c": {"name": "L", "phone": phone}, "s": {"code": f"S{phone[-4:]}", "name": "s"}},
+        key=key,
+    )
+    return r["data"]["customerCreate"]["customer"]["id"], r["data"]["storeCreate"]["store"]["id"]
+
+
+async def _buy(api, key, customer, store, amount):
+    r = await api.gql(
+        RECORD,
+        {
+            "input": {
+                "storeId": store,
+                "customerId": customer,
+                "lines": [{"sku": "x", "unitPrice": amount}],
+            }
+        },
+        key=key,
+    )
+    assert r["data"]["purchaseRecord"]["errors"] == []
+    return r["data"]["purchaseRecord"]["purchase"]["id"]
+
+
+async def _points(api, key, customer):
+    return (await api.gql(LOYALTY, {"id": customer}, key=key))["data"]["customer"]["loyalty"]
+
+
+async def test_a_cashier_earns_redeems_and_refunds_through_graphql(
+    api, tenant, make_key, enable_plugins, deliver_events
+):
+    await enable_plugins(
+        tenant, "loyalty", settings={"points_per_unit": "2", "growth_per_unit": "1"}
+    )
+    key = await make_key(tenant)
+    customer, store = await _customer_and_store(api, key)
+    sale = await _buy(api, key, customer, store, "150.50")
+    await deliver_events(tenant)
+    await deliver_events(tenant)  # delivering again applies nothing twice
+    assert await _points(api, key, customer) == {"points": 301, "growth": 150}
+
+    redeemed = await api.gql(REDEEM, {"id": customer, "n": 100, "key": "r-1"}, key=key)
+    assert redeemed["data"]["loyaltyRedeem"] == {
+        "entry": {"kind": "redeem", "points": -100},
+        "balance": 201,
+        "replayed": False,
+        "errors": [],
+    }
+    too_much = await api.gql(REDEEM, {"id": customer, "n": 1000, "key": "r-2"}, key=key)
+    assert too_much["data"]["loyaltyRedeem"]["errors"] == [
+        {"field": "points", "code": "insufficient_points", "message": "not enough points"}
+    ]
+    again = await api.gql(REDEEM, {"id": customer, "n": 100, "key": "r-1"}, key=key)
+    assert again["data"]["loyaltyRedeem"]["replayed"] is True
+    assert again["data"]["loyaltyRedeem"]["entry"] == {"kind": "redeem", "points": -100}
+    other = await api.gql(REDEEM, {"id": customer, "n": 5, "key": "r-1"}, key=key)
+    assert other["data"]["loyaltyRedeem"]["errors"][0]["code"] == "idempotency_mismatch"
+
+    refund = await api.gql(
+        "mutation($p: ID!) { purchaseRefund(input: {refundOf: $p}) { errors { code } } }",
+        {"p": sale},
+        key=key,
+    )
+    assert refund["data"]["purchaseRefund"]["errors"] == []
+    await deliver_events(tenant)
+    # 301 earned, 100 spent: the 201 left are taken back (never below zero), growth too.
+    assert await _points(api, key, customer) == {"points": 0, "growth": 0}
+    ledger = await api.gql(
+        "query($id: ID!) { loyaltyLedger(customerId: $id) { nodes { kind points growth reason } } }",
+        {"id": customer},
+        key=key,
+    )
+    assert ledger["data"]["loyaltyLedger"]["nodes"] == [
+        {
+            "kind": "reverse",
+            "points": -201,
+            "growth": -150,
+            "reason": "refund; 100 points already spent",
+        },
+        {"kind": "redeem", "points": -100, "growth": 0, "reason": ""},
+        {"kind": "earn", "points": 301, "growth": 150, "reason": ""},
+    ]
+
+
+async def test_partial_refunds_take_back_proportionally_once(
+    api, tenant, make_key, enable_plugins, deliver_events
+):
+    await enable_plugins(tenant, "loyalty")
+    key = await make_key(tenant)
+    customer, store = await _customer_and_store(api, key, "13912345001")
+    r = await api.gql(
+        RECORD,
+        {
+            "input": {
+                "storeId": store,
+                "customerId": customer,
+                "lines": [{"sku": "a", "unitPrice": "30"}, {"sku": "b", "unitPrice": "70"}],
+            }
+        },
+        key=key,
+    )
+    sale = r["data"]["purchaseRecord"]["purchase"]["id"]
+    await deliver_events(tenant)
+    assert await _points(api, key, customer) == {"points": 100, "growth": 100}
+    refund = 'mutation($p: ID!) { purchaseRefund(input: {refundOf: $p, lines: [{lineNo: 1, qty: "1"}]}, idempotencyKey: "rf1") { errors { code } } }'
+    await api.gql(refund, {"p": sale}, key=key)
+    await api.gql(refund, {"p": sale}, key=key)  # a retried refund is the same refund
+    await deliver_events(tenant)
+    assert await _points(api, key, customer) == {"points": 70, "growth": 70}
+
+
+async def test_disabled_loyalty_is_absent_and_earns_nothing(
+    api, tenant, other_tenant, make_key, enable_plugins, deliver_events
+):
+    await enable_plugins(tenant, "loyalty")
+    mine, theirs = await make_key(tenant), await make_key(other_tenant)
+    customer, store = await _customer_and_store(api, theirs, "13912345002")
+    await _buy(api, theirs, customer, store, "50")
+    await deliver_events(other_tenant)
+    absent = await api.gql(LOYALTY, {"id": customer}, key=theirs)
+    assert absent["errors"][0]["message"] == "Cannot query field 'loyalty' on type 'Customer'."
+    # Tenant A has loyalty, but B's customer is not A's: not found, nothing redeemed.
+    foreign = await api.gql(REDEEM, {"id": customer, "n": 1, "key": "x"}, key=mine)
+    assert foreign["data"]["loyaltyRedeem"]["errors"][0]["code"] == "not_found"
+    from core.db import tenant_tx
+    from plugins.loyalty.tables import LoyaltyEntry
+
+    async with tenant_tx(other_tenant.id, write=False):
+        assert await LoyaltyEntry.count() == 0
+
+
+async def test_points_never_go_negative_in_the_database(tenant, owner, runtime, enable_plugins, db):
+    from core.customers.service import create_customer
+    from core.db import fetch, tenant_tx
+
+    await enable_plugins(tenant, "loyalty")
+    c = await create_customer(tenant, owner, {"name": "n"})
+    with pytest.raises(Exception, match=r"negative|loyalty_points_nonnegative"):
+        async with tenant_tx(tenant.id):
+            await fetch(
+                "INSERT INTO loyalty_account (id, tenant_id, customer_id, points, growth, updated_at) "
+                "VALUES ({}, {}, {}, -5, 0, CURRENT_TIMESTAMP)",
+                __import__("uuid").uuid4(),
+                tenant.id,
+                c.id,
+            )
+
+
+async def test_ledger_entries_cannot_be_changed(
+    tenant, owner, api, make_key, enable_plugins, deliver_events
+):
+    from core.db import fetch, tenant_tx
+
+    await enable_plugins(tenant, "loyalty")
+    key = await make_key(tenant)
+    customer, store = await _customer_and_store(api, key, "13912345003")
+    await _buy(api, key, customer, store, "10")
+    await deliver_events(tenant)
+    with pytest.raises(Exception, match=r"never changed|permission denied"):
+        async with tenant_tx(tenant.id):
+            await fetch("UPDATE loyalty_entry SET points = 1000 WHERE tenant_id = {}", tenant.id)
+
+
+async def test_concurrent_redemptions_never_overdraw(
+    pg_only, tenant, owner, runtime, enable_plugins
+):
+    """200 concurrent redemptions of 10 against 1,000 points: exactly 100 succeed."""
+    from core import ValidationFailed
+    from core.customers.service import create_customer
+    from plugins.loyalty.ledger import adjust, balances, redeem
+
+    await enable_plugins(tenant, "loyalty")
+    c = await create_customer(tenant, owner, {"name": "rich"})
+    await adjust(tenant, owner, c.id, 1000, "seed", "opening balance")
+
+    async def one(i):
+        try:
+            await redeem(tenant, owner, c.id, 10, f"k{i}")
+            return True
+        except ValidationFailed:
+            return False
+
+    results = await asyncio.gather(*(one(i) for i in range(200)))
+    assert results.count(True) == 100
+    assert (await balances(tenant, [c.id]))[c.id] == (0, 0)
+
+
+async def test_the_same_key_fifty_times_concurrently_writes_one_entry(
+    pg_only, tenant, owner, runtime, enable_plugins
+):
+    from core.customers.service import create_customer
+    from core.db import tenant_tx
+    from plugins.loyalty.ledger import adjust, redeem
+    from plugins.loyalty.tables import LoyaltyEntry
+
+    await enable_plugins(tenant, "loyalty")
+    c = await create_customer(tenant, owner, {"name": "same"})
+    await adjust(tenant, owner, c.id, 500, "seed", "opening balance")
+    moves = await asyncio.gather(*(redeem(tenant, owner, c.id, 30, "same-key") for _ in range(50)))
+    assert {(m.id, m.points) for m in moves} == {(moves[0].id, -30)}
+    assert sum(not m.replayed for m in moves) == 1
+    async with tenant_tx(tenant.id, write=False):
+        assert await LoyaltyEntry.count().where(LoyaltyEntry.kind == "redeem") == 1
