@@ -25,7 +25,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from core.context import Actor, TenantInfo
-from core.errors import MendianError, NotFound, ValidationFailed
+from core.errors import Conflict, MendianError, NotFound, ValidationFailed
 
 __all__ = [
     "EXTENSION_POINTS",
@@ -36,6 +36,7 @@ __all__ = [
     "PageInfo",
     "RequestContext",
     "UserError",
+    "attempt",
     "connection",
     "context_of",
     "decode_cursor",
@@ -163,6 +164,18 @@ class UserError:
     field: str | None = strawberry.field(description="Input field at fault (camelCase), if any.")
     code: str = strawberry.field(description="Stable machine-readable code, e.g. `not_found`.")
     message: str = strawberry.field(description="Human-readable explanation.")
+
+
+R = TypeVar("R")
+
+
+async def attempt(run: Callable[[], Awaitable[R]]) -> tuple[R | None, list[UserError]]:
+    """Run a service call for a mutation: expected failures (validation, not found, conflict)
+    become payload errors; permission and authentication failures stay top-level errors."""
+    try:
+        return await run(), []
+    except (ValidationFailed, NotFound, Conflict) as exc:
+        return None, user_errors(exc)
 
 
 def user_errors(exc: MendianError) -> list[UserError]:

@@ -8,8 +8,7 @@ missing ones: the services run inside the caller's tenant transaction (and RLS o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import msgspec
@@ -35,6 +34,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.graphql import (
     Connection,
     UserError,
+    attempt,
     check_first,
     connection,
     context_of,
@@ -47,17 +47,7 @@ from core.graphql import (
 
 __all__ = ["CoreMutation", "CoreQuery", "PublicMutation"]
 
-R = TypeVar("R")
 BUSINESS = (ValidationFailed, NotFound, Conflict)
-
-
-async def _attempt(run: Callable[[], Awaitable[R]]) -> tuple[R | None, list[UserError]]:
-    """Run a service call; expected failures become payload errors, nothing is half-written
-    (each service call is one transaction)."""
-    try:
-        return await run(), []
-    except BUSINESS as exc:
-        return None, user_errors(exc)
 
 
 def _uuid(value: str, type_name: str, field: str = "id") -> UUID:
@@ -347,7 +337,7 @@ class CoreMutation(PublicMutation):
         from tenants.service import create_store
 
         tenant, actor = context_of(info).caller()
-        row, errors = await _attempt(lambda: create_store(tenant, actor, inputs.plain(input)))
+        row, errors = await attempt(lambda: create_store(tenant, actor, inputs.plain(input)))
         return StorePayload(store=Store.from_row(row) if row else None, errors=errors)
 
     @strawberry.mutation(description="Add a staff member.")
@@ -357,7 +347,7 @@ class CoreMutation(PublicMutation):
         from tenants.credentials import create_staff
 
         tenant, actor = context_of(info).caller()
-        staff_id, errors = await _attempt(lambda: create_staff(tenant, actor, inputs.plain(input)))
+        staff_id, errors = await attempt(lambda: create_staff(tenant, actor, inputs.plain(input)))
         if staff_id is None:
             return StaffPayload(staff=None, errors=errors)
         async with tenant_tx(tenant.id, write=False):
@@ -372,7 +362,7 @@ class CoreMutation(PublicMutation):
         from core.customers.service import create_customer
 
         tenant, actor = context_of(info).caller()
-        view, errors = await _attempt(lambda: create_customer(tenant, actor, inputs.plain(input)))
+        view, errors = await attempt(lambda: create_customer(tenant, actor, inputs.plain(input)))
         return CustomerPayload(customer=Customer.from_view(view) if view else None, errors=errors)
 
     @strawberry.mutation(description="Change a customer's profile.")
@@ -382,7 +372,7 @@ class CoreMutation(PublicMutation):
         from core.customers.service import update_customer
 
         tenant, actor = context_of(info).caller()
-        view, errors = await _attempt(
+        view, errors = await attempt(
             lambda: update_customer(tenant, actor, _uuid(id, "Customer"), inputs.plain(input))
         )
         return CustomerPayload(customer=Customer.from_view(view) if view else None, errors=errors)
@@ -394,7 +384,7 @@ class CoreMutation(PublicMutation):
         from core.customers.merge import merge_customers
 
         tenant, actor = context_of(info).caller()
-        view, errors = await _attempt(
+        view, errors = await attempt(
             lambda: merge_customers(
                 tenant,
                 actor,
@@ -409,7 +399,7 @@ class CoreMutation(PublicMutation):
         from core.privacy import erase_customer
 
         tenant, actor = context_of(info).caller()
-        _name, errors = await _attempt(lambda: erase_customer(tenant, actor, _uuid(id, "Customer")))
+        _name, errors = await attempt(lambda: erase_customer(tenant, actor, _uuid(id, "Customer")))
         return CustomerErasePayload(erased_id=None if errors else id, errors=errors)
 
     @strawberry.mutation(description="Everything held about a customer (audited).")
@@ -417,7 +407,7 @@ class CoreMutation(PublicMutation):
         from core.privacy import export_customer
 
         tenant, actor = context_of(info).caller()
-        data, errors = await _attempt(lambda: export_customer(tenant, actor, _uuid(id, "Customer")))
+        data, errors = await attempt(lambda: export_customer(tenant, actor, _uuid(id, "Customer")))
         return CustomerExportPayload(data=msgspec.to_builtins(data), errors=errors)
 
     @strawberry.mutation(description="Record a consent given or withdrawn.")
@@ -425,7 +415,7 @@ class CoreMutation(PublicMutation):
         from core.consent import set_consent
 
         tenant, actor = context_of(info).caller()
-        row, errors = await _attempt(lambda: set_consent(tenant, actor, inputs.plain(input)))
+        row, errors = await attempt(lambda: set_consent(tenant, actor, inputs.plain(input)))
         consent = (
             Consent(
                 customer_id=to_global_id("Customer", row["customer_id"]),
@@ -450,7 +440,7 @@ class CoreMutation(PublicMutation):
         from core.purchases import record_purchase
 
         tenant, actor = context_of(info).caller()
-        view, errors = await _attempt(
+        view, errors = await attempt(
             lambda: record_purchase(
                 tenant, actor, inputs.plain(input), idempotency_key=idempotency_key
             )
@@ -464,7 +454,7 @@ class CoreMutation(PublicMutation):
         from core.purchases import record_refund
 
         tenant, actor = context_of(info).caller()
-        view, errors = await _attempt(
+        view, errors = await attempt(
             lambda: record_refund(
                 tenant, actor, inputs.plain(input), idempotency_key=idempotency_key
             )
@@ -478,7 +468,7 @@ class CoreMutation(PublicMutation):
         from core.activity import log_interaction
 
         tenant, actor = context_of(info).caller()
-        uid, errors = await _attempt(lambda: log_interaction(tenant, actor, inputs.plain(input)))
+        uid, errors = await attempt(lambda: log_interaction(tenant, actor, inputs.plain(input)))
         return InteractionPayload(
             interaction_id=to_global_id("Interaction", uid) if uid else None, errors=errors
         )
@@ -488,7 +478,7 @@ class CoreMutation(PublicMutation):
         from core.activity import create_task
 
         tenant, actor = context_of(info).caller()
-        uid, errors = await _attempt(lambda: create_task(tenant, actor, inputs.plain(input)))
+        uid, errors = await attempt(lambda: create_task(tenant, actor, inputs.plain(input)))
         return TaskPayload(
             task_id=to_global_id("Task", uid) if uid else None, next_task_id=None, errors=errors
         )
@@ -517,5 +507,5 @@ class CoreMutation(PublicMutation):
         from core.segments import create_segment
 
         tenant, actor = context_of(info).caller()
-        row, errors = await _attempt(lambda: create_segment(tenant, actor, inputs.plain(input)))
+        row, errors = await attempt(lambda: create_segment(tenant, actor, inputs.plain(input)))
         return SegmentPayload(segment=Segment.from_row(row) if row else None, errors=errors)

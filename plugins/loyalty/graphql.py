@@ -5,24 +5,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
-from core import Conflict, NotFound, ValidationFailed
+from core import ValidationFailed
 from core.graphql import (
     Connection,
     GraphQLContribution,
     UserError,
+    attempt,
     check_first,
     connection,
     context_of,
     decode_cursor,
     from_global_id,
     to_global_id,
-    user_errors,
 )
 from plugins.loyalty import ledger
 
@@ -99,11 +100,10 @@ async def resolve_ledger(
     return connection([_entry(r) for r in rows], lambda e: e.created_at.isoformat(), first)
 
 
-async def _move(run: Any) -> LoyaltyMovePayload:
-    try:
-        moved = await run()
-    except (ValidationFailed, NotFound, Conflict) as exc:
-        return LoyaltyMovePayload(entry=None, balance=None, replayed=False, errors=user_errors(exc))
+async def _move(run: Callable[[], Awaitable[ledger.Movement]]) -> LoyaltyMovePayload:
+    moved, errors = await attempt(run)
+    if moved is None:
+        return LoyaltyMovePayload(entry=None, balance=None, replayed=False, errors=errors)
     return LoyaltyMovePayload(
         entry=_entry(moved), balance=moved.balance, replayed=moved.replayed, errors=[]
     )
