@@ -22,6 +22,7 @@ import msgspec
 
 from core import Actor, Conflict, NotFound, TenantInfo, ValidationFailed
 from core.db import fetch, is_unique_violation, tenant_tx
+from core.events import emit
 from plugins.loyalty.settings import LoyaltySettings
 from plugins.loyalty.tables import LoyaltyEntry
 
@@ -122,7 +123,7 @@ async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySet
         ):
             return
         await _move(tenant.id, customer_id, points, growth)
-        await _record(
+        entry = await _record(
             tenant,
             customer_id,
             kind="earn",
@@ -132,6 +133,23 @@ async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySet
             source_id=sale_id,
             actor="system",
         )
+        await _awarded(entry, sale_id)
+
+
+async def _awarded(entry: Movement, source_id: UUID | None) -> None:
+    """``loyalty.points_awarded``, durable, in the transaction of the entry."""
+    await emit(
+        "loyalty.points_awarded",
+        entry.id,
+        {
+            "customer_id": str(entry.customer_id),
+            "entry_id": str(entry.id),
+            "points": entry.points,
+            "growth": entry.growth,
+            "source": entry.source,
+            "source_id": str(source_id) if source_id else None,
+        },
+    )
 
 
 async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
@@ -259,6 +277,8 @@ async def _keyed(
                 actor=f"{actor.kind}:{actor.id}"[:64],
                 reason=reason,
             )
+            if kind == "adjust" and points > 0:
+                await _awarded(moved, None)
             return dataclasses.replace(moved, balance=balance)
     except Exception as exc:
         if not is_unique_violation(exc):

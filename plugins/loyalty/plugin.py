@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from core import PluginManifest, TenantInfo, hookimpl
+from plugins.loyalty import hookspecs
 from plugins.loyalty.settings import LoyaltySettings
 
 manifest = PluginManifest(
@@ -21,6 +22,8 @@ manifest = PluginManifest(
     permissions={"loyalty:adjust": "Adjust a customer's points by hand (with a reason)"},
     piccolo_app="plugins.loyalty.piccolo_app",
     append_only=("loyalty_entry",),
+    events=("loyalty.points_awarded",),
+    hookspecs=hookspecs,
 )
 
 

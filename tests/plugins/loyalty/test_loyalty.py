@@ -231,3 +231,39 @@ async def test_the_same_key_fifty_times_concurrently_writes_one_entry(
     assert sum(not m.replayed for m in moves) == 1
     async with tenant_tx(tenant.id, write=False):
         assert await LoyaltyEntry.count().where(LoyaltyEntry.kind == "redeem") == 1
+
+
+async def test_other_plugins_hear_points_awarded_once(
+    db, tenant, owner, make_runtime, enable_plugins, deliver_events
+):
+    """A plugin implementing the published hook gets each award once, without importing loyalty."""
+    from core.customers.service import create_customer
+    from core.purchases import record_purchase
+    from plugins.loyalty import plugin as loyalty
+    from tenants.service import create_store
+    from tests.plugins.conftest import plugin_module
+
+    heard = []
+
+    async def on_loyalty_points_awarded(tenant, event):
+        heard.append((event["points"], event["source"]))
+
+    make_runtime(
+        loyalty, plugin_module("thanks", on_loyalty_points_awarded=on_loyalty_points_awarded)
+    )
+    await enable_plugins(tenant, "loyalty", "thanks")
+    store = (await create_store(tenant, owner, {"code": "T1", "name": "t"}))["id"]
+    c = await create_customer(tenant, owner, {"name": "t"})
+    await record_purchase(
+        tenant,
+        owner,
+        {
+            "store_id": str(store),
+            "customer_id": str(c.id),
+            "lines": [{"sku": "a", "unit_price": "88"}],
+        },
+    )
+    await deliver_events(tenant)  # the sale → loyalty accrues and emits the award
+    await deliver_events(tenant)  # the award → thanks
+    await deliver_events(tenant)
+    assert heard == [(88, "purchase")]
