@@ -62,6 +62,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         if not background:
             return
         if settings.redis_url:
+            from core.jobs import DeliveryKicker, saq_queue
+
+            queue = saq_queue(settings.redis_url)
+            await queue.connect()
+            state.saq_queue = queue
+            set_event_listener(DeliveryKicker(queue))
             tasks.append(asyncio.create_task(runtime.listen_for_invalidations()))
         else:
             from core.jobs import JobTable, run_in_process
@@ -70,6 +76,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
 
     async def shutdown() -> None:
         set_event_listener(None)
+        queue = state.get("saq_queue")
+        if queue is not None:
+            await queue.disconnect()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -84,3 +84,10 @@ async def customer_erase_data(tenant: TenantInfo, customer_id: UUID) -> None:
     the record of a liability; free-text reasons are cleared only if they could name someone —
     they are staff-written, so they are kept."""
     return None
+
+
+@hookimpl
+def register_kpis() -> list[Any]:
+    from plugins.loyalty.kpis import kpis
+
+    return kpis()

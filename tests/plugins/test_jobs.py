@@ -97,3 +97,39 @@ async def test_saq_runs_tenant_jobs_and_deduplicates_slots(
         assert seen.count(tenant.id) == 1 and await ticks(tenant) == 1
     finally:
         await queue.disconnect()
+
+
+async def test_committed_events_are_delivered_without_waiting_for_the_pump(
+    make_runtime, tenant, owner
+):
+    """With Redis the app enqueues the tenant's delivery job right after the commit."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("REDIS_URL not set")
+    from saq import Worker
+
+    from core.customers.service import create_customer
+    from core.events import set_event_listener
+    from core.jobs import DeliveryKicker
+    from tests.plugins.conftest import plugin_module
+
+    heard = []
+
+    async def on_customer_created(tenant, event):
+        heard.append(event["customer_id"])
+
+    runtime = make_runtime(plugin_module("listener", on_customer_created=on_customer_created))
+    await enable_module(tenant, owner, runtime, "listener")
+    queue = saq_queue(url, name=f"mendian-test-{uuid.uuid4().hex[:8]}")
+    await queue.connect()
+    set_event_listener(DeliveryKicker(queue))
+    try:
+        customer = await create_customer(tenant, owner, {"name": "kicked"})
+        await asyncio.sleep(0.2)  # the kick's enqueue task
+        functions, _crons = saq_functions(JobTable(runtime))
+        worker = Worker(queue, functions=functions, burst=True, dequeue_timeout=1)
+        await asyncio.wait_for(worker.start(), 30)
+        assert heard == [str(customer.id)]
+    finally:
+        set_event_listener(None)
+        await queue.disconnect()

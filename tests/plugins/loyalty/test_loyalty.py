@@ -95,6 +95,20 @@ async def test_a_cashier_earns_redeems_and_refunds_through_graphql(
     await deliver_events(tenant)
     # 301 earned, 100 spent: the 201 left are taken back (never below zero), growth too.
     assert await _points(api, key, customer) == {"points": 0, "growth": 0}
+    kpis = await api.gql(
+        '{ kpis(from: "2020-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z") { modules { module key value } } }',
+        key=key,
+    )
+    assert kpis["data"]["kpis"]["modules"] == [
+        {"module": "loyalty", "key": k, "value": v}
+        for k, v in [
+            ("liability", 0),
+            ("members", 1),
+            ("points_issued", 301),
+            ("points_redeemed", 100),
+            ("points_reversed", 201),
+        ]
+    ]
     ledger = await api.gql(
         "query($id: ID!) { loyaltyLedger(customerId: $id) { nodes { kind points growth reason } } }",
         {"id": customer},
