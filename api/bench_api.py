@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-__all__ = ["bench_api"]
+__all__ = ["bench_api", "bench_loyalty"]
 
 QUERY = "query($phone: String!) { customerByPhone(phone: $phone) { id name phone } }"
 
@@ -175,3 +176,144 @@ def bench_api(
         )
     ours, base = results["mendian GraphQL"], results["litestar + asyncpg baseline"]
     report(f"  ratio: {ours.rps / base.rps:.0%} of the baseline's throughput")
+
+
+RECORD = (
+    "mutation($input: PurchaseRecordInput!, $key: String) { purchaseRecord(input: $input, "
+    "idempotencyKey: $key) { purchase { id } errors { code } } }"
+)
+
+
+async def _seed_loyalty(customers: int) -> tuple[Any, str, str, list[str]]:
+    from core.bootstrap import close_database, open_database
+    from core.config import get_settings
+    from core.context import Actor
+    from core.customers import create_customer
+    from core.graphql import to_global_id
+    from core.migrate import migrate
+    from core.plugins import load_runtime
+    from tenants.credentials import create_api_key
+    from tenants.modules import enable_module
+    from tenants.service import create_store, create_tenant
+
+    settings = get_settings()
+    await migrate(settings)
+    await open_database(settings)
+    runtime = load_runtime()
+    actor = Actor(kind="system", id="bench")
+    tenant = await create_tenant({"slug": f"bench-{uuid.uuid4().hex[:8]}", "name": "bench"})
+    await enable_module(tenant, actor, runtime, "loyalty")
+    store = await create_store(tenant, actor, {"code": "B1", "name": "bench"})
+    ids = []
+    for i in range(customers):
+        c = await create_customer(tenant, actor, {"name": f"会员{i}", "phone": f"137{i:08d}"})
+        ids.append(str(to_global_id("Customer", c.id)))
+    _id, key = await create_api_key(tenant, actor, name="bench", role="cashier")
+    await close_database()
+    return tenant, key, str(to_global_id("Store", store["id"])), ids
+
+
+async def _accrual_counts(tenant: Any) -> tuple[int, int, int]:
+    """(sales, earn entries, points earned) of the tenant."""
+    from core.bootstrap import close_database, open_database
+    from core.config import get_settings
+    from core.db import fetch, tenant_tx
+
+    await open_database(get_settings())
+    try:
+        async with tenant_tx(tenant.id, write=False):
+            sales = await fetch(
+                "SELECT COUNT(*) AS n FROM purchase WHERE tenant_id = {} AND kind = 'sale'",
+                tenant.id,
+            )
+            earned = await fetch(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(points), 0) AS p FROM loyalty_entry "
+                "WHERE tenant_id = {} AND kind = 'earn'",
+                tenant.id,
+            )
+    finally:
+        await close_database()
+    return int(sales[0]["n"]), int(earned[0]["n"]), int(earned[0]["p"])
+
+
+def bench_loyalty(
+    report: Callable[[str], None], *, seconds: int = 15, connections: int = 16, customers: int = 200
+) -> None:
+    """``purchaseRecord`` with points accrual over HTTP: throughput, latency, and whether every
+    sale earned exactly once (accrual runs in the worker from the durable events)."""
+    from core.config import get_settings
+
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (Debian: apt install wrk)")
+    settings = get_settings()
+    if settings.database.dialect != "postgres":
+        raise RuntimeError("bench loyalty measures PostgreSQL: set DATABASE_URL=postgres://…")
+    tenant, key, store, ids = asyncio.run(_seed_loyalty(customers))
+    env = {
+        **os.environ,
+        "MENDIAN_RATE_LIMIT_KEY": "100000000/minute",
+        "MENDIAN_RATE_LIMIT_TENANT": "100000000/minute",
+    }
+    listed = ", ".join(f'"{i}"' for i in ids)
+    query = RECORD.replace('"', '\\"')
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "record.lua"
+        script.write_text(
+            f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {key}"
+local customers = {{{listed}}}
+local n = 0
+local prefix = tostring(math.random(1, 1000000000))
+request = function()
+  n = n + 1
+  local c = customers[math.random(#customers)]
+  local body = '{{"query":"{query}","variables":{{"key":"' .. prefix .. '-' .. n .. '","input":{{"storeId":"{store}","customerId":"' .. c .. '","lines":[{{"sku":"tea","unitPrice":"12.50","qty":"2"}}]}}}}}}'
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+        )
+        server = _serve("api.app:create_app", 8713, env)
+        worker = None
+        if settings.redis_url:
+            worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
+        try:
+            url = "http://127.0.0.1:8713/graphql"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get("http://127.0.0.1:8713/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not come up")
+                time.sleep(0.3)
+            result = _wrk(url, script, seconds, connections)
+            ended = time.monotonic()
+            while True:
+                sales, earns, points = asyncio.run(_accrual_counts(tenant))
+                if earns >= sales or time.monotonic() - ended > 180:
+                    break
+                time.sleep(0.5)
+            lag = time.monotonic() - ended
+        finally:
+            server.terminate()
+            server.wait(10)
+            if worker is not None:
+                worker.terminate()
+                worker.wait(20)
+    report(
+        f"purchaseRecord with accrual over HTTP, PostgreSQL with RLS, wrk {connections} "
+        f"connections x {seconds} s, 1 server worker{' + 1 mendian worker' if worker else ''}:"
+    )
+    report(
+        f"  {result.rps:8.0f} sales/s   p50 {result.p50_ms:6.2f} ms   p99 {result.p99_ms:6.2f} ms"
+        f"   HTTP errors {result.errors}"
+    )
+    report(
+        f"  {sales} sales, {earns} accruals ({points} points, expected {sales * 25}); "
+        f"lost {sales - earns}, doubled {max(0, earns - sales)}; "
+        f"all accrued {lag:.1f} s after the load ended"
+    )

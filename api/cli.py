@@ -586,6 +586,20 @@ def bench_api_command(seconds: int, connections: int, customers: int) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+@bench.command("loyalty")
+@click.option("--seconds", default=15, show_default=True)
+@click.option("--connections", default=16, show_default=True)
+@with_settings
+def bench_loyalty_command(seconds: int, connections: int) -> None:
+    """purchaseRecord with points accrual (wrk): throughput, p99, lost or doubled accruals."""
+    from api.bench_api import bench_loyalty
+
+    try:
+        bench_loyalty(console.print, seconds=seconds, connections=connections)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _add_plugin_commands() -> None:
     """Sub-commands contributed by installed plugins (``register_cli``), under ``mendian <plugin>``."""
     from core import __version__

@@ -27,6 +27,7 @@ from core.types import ScheduledJob
 __all__ = ["BUILTIN_JOBS", "DeliveryKicker", "JobTable", "run_worker", "saq_queue"]
 
 log = logging.getLogger("mendian.jobs")
+DELIVERY_BATCH = 500
 
 
 async def _rfm_nightly(tenant: TenantInfo) -> None:
@@ -113,7 +114,10 @@ class DeliveryKicker:
         bucket = int(time.time() * 2)
         try:
             await self.queue.enqueue(
-                "deliver_events", tenant_id=str(tenant_id), key=f"deliver:{tenant_id}:{bucket}"
+                "deliver_events",
+                tenant_id=str(tenant_id),
+                key=f"deliver:{tenant_id}:{bucket}",
+                timeout=60,
             )
         except Exception:  # Redis down: the pump (or the next kick) delivers; nothing is lost
             log.warning("could not enqueue event delivery for tenant %s", tenant_id, exc_info=True)
@@ -135,8 +139,17 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
         return bool(tenant) and await table.run_for_tenant(job, tenant)  # type: ignore[arg-type]
 
     async def deliver_events(ctx: Context, *, tenant_id: str) -> int:
+        """Deliver batches until the backlog is gone (or 50 s pass: the next kick continues);
+        events whose handlers keep failing wait for their retry time, they do not spin here."""
         tenant = await _tenant(tenant_id)
-        return (await deliver_pending(table.runtime, tenant)).delivered if tenant else 0
+        if tenant is None:
+            return 0
+        delivered, deadline = 0, time.monotonic() + 50
+        while True:
+            stats = await deliver_pending(table.runtime, tenant, limit=DELIVERY_BATCH)
+            delivered += stats.delivered
+            if stats.events < DELIVERY_BATCH or not stats.delivered or time.monotonic() > deadline:
+                return delivered
 
     async def send_messages(ctx: Context, *, tenant_id: str) -> int:
         tenant = await _tenant(tenant_id)
@@ -178,7 +191,9 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
         minute = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
         for row in await Tenant.select(Tenant.id).where(Tenant.status == "active"):
             tid = str(row["id"])
-            await queue.enqueue("deliver_events", tenant_id=tid, key=f"deliver:{tid}:{minute}")
+            await queue.enqueue(
+                "deliver_events", tenant_id=tid, key=f"deliver:{tid}:{minute}", timeout=60
+            )
             await queue.enqueue(
                 "send_messages", tenant_id=tid, key=f"send:{tid}:{minute}", timeout=600
             )

@@ -103,7 +103,9 @@ async def _attempt(
     now = dt.datetime.now(dt.UTC)
     try:
         async with tenant_tx(tenant.id):
-            await asyncio.wait_for(run(), runtime.hook_timeout)
+            # Claim first: the flip holds the marker's row lock until this transaction ends, so
+            # a concurrent deliverer waits here, then finds it done (or, after our rollback,
+            # pending again) — a handler never runs twice at once for the same event.
             done = (
                 await EventDelivery.update(
                     {
@@ -118,6 +120,7 @@ async def _attempt(
             )
             if not done:
                 raise _AlreadyDone
+            await asyncio.wait_for(run(), runtime.hook_timeout)
     except _AlreadyDone:
         return True
     except Exception as exc:

@@ -15,7 +15,7 @@ __all__ = ["kpis"]
 async def _sum(tenant: TenantInfo, start: dt.datetime, end: dt.datetime, where: str) -> int:
     rows = await fetch(
         "SELECT COALESCE(SUM(points), 0) AS n FROM loyalty_entry WHERE tenant_id = {} "
-        f"AND created_at >= {{}} AND created_at < {{}} AND {where}",
+        f"AND created_at >= {{}} AND created_at < {{}} AND ({where})",
         tenant.id,
         start,
         end,
