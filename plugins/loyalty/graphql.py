@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import strawberry
 from strawberry.types import Info
 
@@ -30,10 +31,17 @@ from plugins.loyalty import ledger
 __all__ = ["contributions"]
 
 
+@strawberry.type(description="A membership level (会员等级).")
+class LoyaltyTier:
+    code: str = strawberry.field(description="Tier code from the programme's settings.")
+    name: str = strawberry.field(description="Display name.")
+
+
 @strawberry.type(description="A customer's loyalty standing.")
 class LoyaltyStatus:
     points: int = strawberry.field(description="Spendable points.")
     growth: int = strawberry.field(description="Growth value (never spent; drives tiers).")
+    tier: LoyaltyTier | None = strawberry.field(description="Current tier, if any reached.")
 
 
 @strawberry.type(description="A movement in the points ledger (never changed once written).")
@@ -74,11 +82,23 @@ async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
     actor.require("customers:read")
 
     async def load(ids: list[UUID]) -> list[LoyaltyStatus]:
-        found = await ledger.balances(tenant, ids)
-        return [
-            LoyaltyStatus(points=found.get(i, (0, 0))[0], growth=found.get(i, (0, 0))[1])
-            for i in ids
-        ]
+        from core.plugins import get_runtime
+        from plugins.loyalty.settings import LoyaltySettings
+
+        found = await ledger.standings(tenant, ids)
+        raw = await get_runtime().settings(tenant.id, "loyalty")
+        names = {t.code: t.name for t in msgspec.convert(raw, LoyaltySettings).tiers}
+        out = []
+        for i in ids:
+            points, growth, tier = found.get(i, (0, 0, ""))
+            out.append(
+                LoyaltyStatus(
+                    points=points,
+                    growth=growth,
+                    tier=LoyaltyTier(code=tier, name=names.get(tier, tier)) if tier else None,
+                )
+            )
+        return out
 
     result: LoyaltyStatus = await ctx.loader("loyalty.status", load).load(root.uid)
     return result

@@ -25,6 +25,7 @@ from core.db import fetch, is_unique_violation, tenant_tx
 from core.events import emit
 from plugins.loyalty.settings import LoyaltySettings
 from plugins.loyalty.tables import LoyaltyEntry
+from plugins.loyalty.tiers import promote
 
 __all__ = [
     "Movement",
@@ -34,6 +35,7 @@ __all__ = [
     "entries",
     "redeem",
     "reverse",
+    "standings",
 ]
 
 MAX_POINTS = 10_000_000
@@ -134,6 +136,7 @@ async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySet
             actor="system",
         )
         await _awarded(entry, sale_id)
+        await promote(tenant, settings, customer_id, entry.created_at)
 
 
 async def _awarded(entry: Movement, source_id: UUID | None) -> None:
@@ -312,18 +315,28 @@ async def adjust(
     return await _keyed(tenant, actor, customer_id, key, points, "adjust", "manual", reason)
 
 
-async def balances(tenant: TenantInfo, customer_ids: list[UUID]) -> dict[UUID, tuple[int, int]]:
-    """``{customer: (points, growth)}`` in one statement (a DataLoader batch)."""
+async def standings(
+    tenant: TenantInfo, customer_ids: list[UUID]
+) -> dict[UUID, tuple[int, int, str]]:
+    """``{customer: (points, growth, tier code)}`` in one statement (a DataLoader batch)."""
     if not customer_ids:
         return {}
     async with tenant_tx(tenant.id, write=False):
         rows = await fetch(
-            "SELECT customer_id, points, growth FROM loyalty_account WHERE tenant_id = {} "
+            "SELECT customer_id, points, growth, tier FROM loyalty_account WHERE tenant_id = {} "
             "AND customer_id IN (" + ", ".join("{}" for _ in customer_ids) + ")",
             tenant.id,
             *customer_ids,
         )
-    return {UUID(str(r["customer_id"])): (int(r["points"]), int(r["growth"])) for r in rows}
+    return {
+        UUID(str(r["customer_id"])): (int(r["points"]), int(r["growth"]), str(r["tier"]))
+        for r in rows
+    }
+
+
+async def balances(tenant: TenantInfo, customer_ids: list[UUID]) -> dict[UUID, tuple[int, int]]:
+    """``{customer: (points, growth)}``."""
+    return {c: (p, g) for c, (p, g, _t) in (await standings(tenant, customer_ids)).items()}
 
 
 async def entries(

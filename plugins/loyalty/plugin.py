@@ -87,6 +87,27 @@ async def customer_erase_data(tenant: TenantInfo, customer_id: UUID) -> None:
 
 
 @hookimpl
+def register_scheduled_jobs() -> list[Any]:
+    from core import ScheduledJob
+
+    async def evaluate_tiers(tenant: TenantInfo) -> None:
+        import datetime as dt
+
+        from plugins.loyalty.tiers import evaluate
+
+        await evaluate(tenant, await _settings(tenant), dt.datetime.now(dt.UTC))
+
+    return [
+        ScheduledJob(
+            name="loyalty.tiers_nightly",
+            cron="30 18 * * *",  # 02:30 in China
+            run=evaluate_tiers,
+            description="Demote after the downgrade period; send tier notices",
+        )
+    ]
+
+
+@hookimpl
 def register_kpis() -> list[Any]:
     from plugins.loyalty.kpis import kpis
 

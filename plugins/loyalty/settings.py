@@ -8,17 +8,31 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-__all__ = ["LoyaltySettings"]
+__all__ = ["LoyaltySettings", "Tier"]
+
+
+class Tier(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A membership level (会员等级), reached at ``threshold`` growth value."""
+
+    code: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+    name: Annotated[str, Meta(min_length=1, max_length=50)]
+    threshold: Annotated[int, Meta(ge=0, le=1_000_000_000)]
 
 
 class LoyaltySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Points are spendable; growth value is never spent and will drive tiers. Rates are per
-    unit of the tenant's currency (a sale of 150.50 at 2 points per unit earns 301)."""
+    """Points are spendable; growth value is never spent and drives tiers. Rates are per unit
+    of the tenant's currency (a sale of 150.50 at 2 points per unit earns 301). Tiers rise as
+    soon as growth reaches them; they fall only at the nightly evaluation, once the customer
+    has held the tier ``downgrade_days`` and growth is below it (refunds and spending never
+    demote on the spot)."""
 
     point_name: Annotated[str, Meta(min_length=1, max_length=20)] = "积分"
     points_per_unit: Decimal = Decimal(1)
     growth_per_unit: Decimal = Decimal(1)
     min_spend: Decimal = Decimal(0)
+    tiers: Annotated[list[Tier], Meta(max_length=20)] = []
+    downgrade_days: Annotated[int, Meta(ge=0, le=3650)] = 365
+    notice_channel: Annotated[str, Meta(min_length=1, max_length=32)] = "log"
 
     def __post_init__(self) -> None:
         for name in ("points_per_unit", "growth_per_unit"):
@@ -26,3 +40,18 @@ class LoyaltySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be between 0 and 1000")
         if self.min_spend < 0:
             raise ValueError("min_spend must not be negative")
+        codes = [t.code for t in self.tiers]
+        if len(set(codes)) != len(codes):
+            raise ValueError("tier codes must be unique")
+        thresholds = [t.threshold for t in self.tiers]
+        if thresholds != sorted(set(thresholds)):
+            raise ValueError("tier thresholds must be strictly increasing")
+
+    def tier_for(self, growth: int) -> Tier | None:
+        """The highest tier whose threshold ``growth`` reaches."""
+        reached = [t for t in self.tiers if growth >= t.threshold]
+        return reached[-1] if reached else None
+
+    def rank(self, code: str) -> int:
+        """Position of a tier (``-1``: none or no longer configured)."""
+        return next((i for i, t in enumerate(self.tiers) if t.code == code), -1)

@@ -17,6 +17,8 @@ class LoyaltyAccount(TenantScoped, Table, tablename="loyalty_account"):
     customer_id = UUID()
     points = BigInt(default=0)
     growth = BigInt(default=0)
+    tier = Varchar(length=32, default="")
+    tier_since = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

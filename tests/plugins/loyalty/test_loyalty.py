@@ -281,3 +281,76 @@ async def test_other_plugins_hear_points_awarded_once(
     await deliver_events(tenant)  # the award → thanks
     await deliver_events(tenant)
     assert heard == [(88, "purchase")]
+
+
+TIERS = {
+    "tiers": [
+        {"code": "silver", "name": "银卡", "threshold": 100},
+        {"code": "gold", "name": "金卡", "threshold": 500},
+    ],
+    "downgrade_days": 30,
+}
+TIER_QUERY = "query($id: ID!) { customer(id: $id) { loyalty { growth tier { code name } } } }"
+
+
+async def test_tiers_rise_at_once_and_fall_only_after_the_downgrade_period(
+    api, tenant, make_key, enable_plugins, deliver_events
+):
+    import datetime as dt
+
+    import msgspec
+
+    from core.db import tenant_tx
+    from core.tables import Message
+    from plugins.loyalty.settings import LoyaltySettings
+    from plugins.loyalty.tiers import evaluate
+
+    await enable_plugins(tenant, "loyalty", settings=TIERS)
+    key = await make_key(tenant)
+    customer, store = await _customer_and_store(api, key, "13912345004")
+
+    async def standing():
+        return (await api.gql(TIER_QUERY, {"id": customer}, key=key))["data"]["customer"]["loyalty"]
+
+    assert await standing() == {"growth": 0, "tier": None}
+    await _buy(api, key, customer, store, "150")
+    await deliver_events(tenant)
+    assert await standing() == {"growth": 150, "tier": {"code": "silver", "name": "银卡"}}
+    big = await _buy(api, key, customer, store, "400")
+    await deliver_events(tenant)
+    assert await standing() == {"growth": 550, "tier": {"code": "gold", "name": "金卡"}}
+    await api.gql(
+        "mutation($p: ID!) { purchaseRefund(input: {refundOf: $p}) { errors { code } } }",
+        {"p": big},
+        key=key,
+    )
+    await deliver_events(tenant)
+    # A refund lowers growth but never demotes on the spot.
+    assert await standing() == {"growth": 150, "tier": {"code": "gold", "name": "金卡"}}
+    settings = msgspec.convert(TIERS, LoyaltySettings)
+    now = dt.datetime.now(dt.UTC)
+    assert await evaluate(tenant, settings, now + dt.timedelta(days=10)) == 0
+    assert (await standing())["tier"]["code"] == "gold"
+    assert await evaluate(tenant, settings, now + dt.timedelta(days=31)) == 1
+    assert await standing() == {"growth": 150, "tier": {"code": "silver", "name": "银卡"}}
+    assert await evaluate(tenant, settings, now + dt.timedelta(days=32)) == 0
+    async with tenant_tx(tenant.id, write=False):
+        notices = await Message.select(Message.body).where(Message.source == "loyalty")
+    assert sorted(n["body"] for n in notices) == sorted(
+        f"L，您好！您的会员等级已变为{t}。" for t in ("银卡", "金卡", "银卡")
+    )
+
+
+async def test_tier_settings_are_validated(tenant, owner, runtime):
+    from core import ValidationFailed
+    from tenants.modules import enable_module
+
+    bad = {
+        "tiers": [
+            {"code": "gold", "name": "G", "threshold": 500},
+            {"code": "silver", "name": "S", "threshold": 100},
+        ]
+    }
+    with pytest.raises(ValidationFailed) as exc:
+        await enable_module(tenant, owner, runtime, "loyalty", settings=bad)
+    assert "strictly increasing" in exc.value.message
