@@ -53,6 +53,7 @@ class LoyaltyEntry:
     source: str = strawberry.field(description="`purchase`, `refund`, `redemption`, `manual`.")
     reason: str = strawberry.field(description="Why (refunds, adjustments).")
     created_at: dt.datetime = strawberry.field(description="When.")
+    uid: strawberry.Private[UUID]
 
 
 @strawberry.type(description="Result of `loyaltyRedeem` / `loyaltyAdjust`.")
@@ -67,6 +68,7 @@ def _entry(values: dict[str, Any] | ledger.Movement) -> LoyaltyEntry:
     row = dataclasses.asdict(values) if isinstance(values, ledger.Movement) else values
     return LoyaltyEntry(
         id=to_global_id("LoyaltyEntry", row["id"]),
+        uid=row["id"],
         kind=row["kind"],
         points=row["points"],
         growth=row["growth"],
@@ -112,12 +114,15 @@ async def resolve_ledger(
     check_first(first)
     cursor = decode_cursor(after)
     try:
-        before = dt.datetime.fromisoformat(cursor) if cursor else None
+        at, _, entry_id = (cursor or "").partition("|")
+        before = (dt.datetime.fromisoformat(at), UUID(entry_id)) if cursor else None
     except ValueError:
         raise ValidationFailed("malformed cursor", field="after", code="invalid_cursor") from None
     customer = from_global_id(customer_id, "Customer", field="customerId")
     rows = await ledger.entries(tenant, customer, first, before)
-    return connection([_entry(r) for r in rows], lambda e: e.created_at.isoformat(), first)
+    return connection(
+        [_entry(r) for r in rows], lambda e: f"{e.created_at.isoformat()}|{e.uid}", first
+    )
 
 
 async def _move(run: Callable[[], Awaitable[ledger.Movement]]) -> LoyaltyMovePayload:

@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 import msgspec
 
 from core import Actor, Conflict, NotFound, TenantInfo, ValidationFailed
-from core.db import fetch, is_unique_violation, tenant_tx
+from core.db import fetch, get_database, is_unique_violation, tenant_tx
 from core.events import emit
 from plugins.loyalty.settings import LoyaltySettings
 from plugins.loyalty.tables import LoyaltyEntry
@@ -158,23 +158,25 @@ async def _awarded(entry: Movement, source_id: UUID | None) -> None:
 async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
     """Take back what a refunded sale earned, in proportion to the refunded share (rounded up,
     never more than the sale earned in total, never below a zero balance); once per refund."""
-    if not event.get("customer_id") or not event.get("refund_of_id"):
+    if not event.get("refund_of_id"):
         return
-    customer_id, refund_id = UUID(event["customer_id"]), UUID(event["purchase_id"])
-    sale_id = UUID(event["refund_of_id"])
-    share = Decimal(event.get("refunded_share", "1"))
+    refund_id, sale_id = UUID(event["purchase_id"]), UUID(event["refund_of_id"])
+    share = min(max(Decimal(event.get("refunded_share", "1")), Decimal(0)), Decimal(1))
     async with tenant_tx(tenant.id):
         if await LoyaltyEntry.exists().where(
             LoyaltyEntry.source == "refund", LoyaltyEntry.source_id == refund_id
         ):
             return
         earned = (
-            await LoyaltyEntry.select(LoyaltyEntry.id, LoyaltyEntry.points, LoyaltyEntry.growth)
+            await LoyaltyEntry.select(
+                LoyaltyEntry.id, LoyaltyEntry.customer_id, LoyaltyEntry.points, LoyaltyEntry.growth
+            )
             .where(LoyaltyEntry.source == "purchase", LoyaltyEntry.source_id == sale_id)
             .first()
         )
         if earned is None:
             return
+        customer_id = earned["customer_id"]  # who earned it (the sale's customer)
         taken = await LoyaltyEntry.select(LoyaltyEntry.points, LoyaltyEntry.growth).where(
             LoyaltyEntry.reversal_of == earned["id"]
         )
@@ -182,10 +184,12 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
         left_growth = earned["growth"] + sum(r["growth"] for r in taken)
         points = min(left_points, math.ceil(earned["points"] * share))
         growth = min(left_growth, math.ceil(earned["growth"] * share))
-        balance = await _current(tenant.id, customer_id)
+        # Locked: a concurrent redemption cannot slip between reading and taking back.
+        balance = await _current(tenant.id, customer_id, lock=True)
         shortfall = max(0, points - balance)
         points -= shortfall  # spent already: take back what is there, record the rest
-        await _move(tenant.id, customer_id, -points, -growth)
+        if await _move(tenant.id, customer_id, -points, -growth) is None:
+            raise RuntimeError("loyalty account changed under a locked reversal")
         await _record(
             tenant,
             customer_id,
@@ -200,9 +204,12 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
         )
 
 
-async def _current(tenant_id: UUID, customer_id: UUID) -> int:
+async def _current(tenant_id: UUID, customer_id: UUID, *, lock: bool = False) -> int:
+    """The balance; ``lock``: hold the account row to the end of the transaction (PostgreSQL;
+    SQLite's writers are serialized already)."""
     rows = await fetch(
-        "SELECT points FROM loyalty_account WHERE tenant_id = {} AND customer_id = {}",
+        "SELECT points FROM loyalty_account WHERE tenant_id = {} AND customer_id = {}"
+        + (" FOR UPDATE" if lock and get_database().is_postgres else ""),
         tenant_id,
         customer_id,
     )
@@ -340,14 +347,22 @@ async def balances(tenant: TenantInfo, customer_ids: list[UUID]) -> dict[UUID, t
 
 
 async def entries(
-    tenant: TenantInfo, customer_id: UUID, first: int, before: dt.datetime | None
+    tenant: TenantInfo,
+    customer_id: UUID,
+    first: int,
+    before: tuple[dt.datetime, UUID] | None,
 ) -> list[dict[str, Any]]:
-    """The customer's ledger, newest first (``first + 1`` rows, to tell whether more follow)."""
+    """The customer's ledger, newest first, after the ``(created_at, id)`` cursor ``before``
+    (``first + 1`` rows, to tell whether more follow)."""
     async with tenant_tx(tenant.id, write=False):
         query = LoyaltyEntry.select().where(LoyaltyEntry.customer_id == customer_id)
         if before is not None:
-            query = query.where(LoyaltyEntry.created_at < before)
-        return [
-            dict(r)
-            for r in await query.order_by(LoyaltyEntry.created_at, ascending=False).limit(first + 1)
-        ]
+            at, entry_id = before
+            query = query.where(
+                (LoyaltyEntry.created_at < at)
+                | ((LoyaltyEntry.created_at == at) & (LoyaltyEntry.id < entry_id))
+            )
+        rows = await query.order_by(
+            LoyaltyEntry.created_at, LoyaltyEntry.id, ascending=False
+        ).limit(first + 1)
+        return [dict(r) for r in rows]

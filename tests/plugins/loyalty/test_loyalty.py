@@ -354,3 +354,44 @@ async def test_tier_settings_are_validated(tenant, owner, runtime):
     with pytest.raises(ValidationFailed) as exc:
         await enable_module(tenant, owner, runtime, "loyalty", settings=bad)
     assert "strictly increasing" in exc.value.message
+
+
+async def test_ledger_pages_never_skip_entries_with_the_same_time(
+    api, tenant, owner, make_key, enable_plugins
+):
+    import datetime as dt
+    import uuid
+
+    from core.customers.service import create_customer
+    from core.db import tenant_tx
+    from core.graphql import to_global_id
+    from plugins.loyalty.tables import LoyaltyEntry
+
+    await enable_plugins(tenant, "loyalty")
+    key = await make_key(tenant)
+    c = await create_customer(tenant, owner, {"name": "pages"})
+    at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    async with tenant_tx(tenant.id):
+        for n in range(5):
+            await LoyaltyEntry.insert(
+                LoyaltyEntry(
+                    id=uuid.uuid4(),
+                    customer_id=c.id,
+                    kind="adjust",
+                    points=n,
+                    source="manual",
+                    reason=f"e{n}",
+                    created_at=at,
+                )
+            )
+    query = "query($c: ID!, $a: String) { loyaltyLedger(customerId: $c, first: 2, after: $a) { nodes { reason } pageInfo { hasNextPage endCursor } } }"
+    seen, after = [], None
+    while True:
+        page = (await api.gql(query, {"c": to_global_id("Customer", c.id), "a": after}, key=key))[
+            "data"
+        ]["loyaltyLedger"]
+        seen += [n["reason"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert sorted(seen) == ["e0", "e1", "e2", "e3", "e4"]
