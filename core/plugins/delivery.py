@@ -38,6 +38,7 @@ __all__ = ["DeliveryStats", "deliver_pending", "hook_name_for", "sign_webhook"]
 
 log = logging.getLogger("mendian.events")
 MAX_BACKOFF = dt.timedelta(minutes=30)
+MAX_PAGES = 20
 
 
 def hook_name_for(event_name: str) -> str:
@@ -176,19 +177,41 @@ def _webhook_handler(
 async def deliver_pending(
     runtime: PluginRuntime, tenant: TenantInfo, *, limit: int = 500, now: dt.datetime | None = None
 ) -> DeliveryStats:
-    """Deliver the tenant's undelivered events (oldest first); safe to run concurrently."""
+    """Deliver the tenant's undelivered events (oldest first); safe to run concurrently.
+
+    Reads ``limit`` events at a time; when a whole page is stuck (every handler waiting for its
+    retry), it reads on past it — up to ``MAX_PAGES`` pages — so a failing plugin's backlog
+    never starves newer events."""
     stats = DeliveryStats()
     now = now or dt.datetime.now(dt.UTC)
-    async with tenant_tx(tenant.id, write=False):
-        events = (
-            await EventOutbox.select()
-            .where(EventOutbox.dispatched_at.is_null())
-            .order_by(EventOutbox.created_at)
-            .limit(limit)
-        )
-        subs = await WebhookSubscription.select().where(WebhookSubscription.active.eq(True))
-    for raw in events:
-        event = dict(raw)
+    after: tuple[dt.datetime, UUID] | None = None
+    for _page in range(MAX_PAGES):
+        async with tenant_tx(tenant.id, write=False):
+            query = EventOutbox.select().where(EventOutbox.dispatched_at.is_null())
+            if after is not None:
+                query = query.where(
+                    (EventOutbox.created_at > after[0])
+                    | ((EventOutbox.created_at == after[0]) & (EventOutbox.id > after[1]))
+                )
+            events = await query.order_by(EventOutbox.created_at, EventOutbox.id).limit(limit)
+            subs = await WebhookSubscription.select().where(WebhookSubscription.active.eq(True))
+        progress = stats.delivered + stats.dispatched
+        await _deliver_page(runtime, tenant, [dict(e) for e in events], subs, now, stats)
+        if len(events) < limit or stats.delivered + stats.dispatched > progress:
+            return stats
+        after = (events[-1]["created_at"], events[-1]["id"])
+    return stats
+
+
+async def _deliver_page(
+    runtime: PluginRuntime,
+    tenant: TenantInfo,
+    events: list[dict[str, Any]],
+    subs: list[dict[str, Any]],
+    now: dt.datetime,
+    stats: DeliveryStats,
+) -> None:
+    for event in events:
         stats.events += 1
         payload = dict(json_value(event["payload"], {}))
         store = payload.get("store_id")
@@ -222,7 +245,6 @@ async def deliver_pending(
                     {EventOutbox.dispatched_at: dt.datetime.now(dt.UTC)}
                 ).where(EventOutbox.id == event["id"])
             stats.dispatched += 1
-    return stats
 
 
 def _plugin_handler(fn: Callable[..., Any], tenant: TenantInfo, payload: dict[str, Any]) -> Handler:

@@ -35,8 +35,11 @@ class EventDispatcher:
         if row is None or row["status"] != "active":
             return
         tenant = TenantInfo.from_row(dict(row))
-        while (await deliver_pending(self.runtime, tenant)).events >= 500:
-            pass
+        # Again while full pages make progress; a stuck backlog waits for its retry times.
+        while True:
+            stats = await deliver_pending(self.runtime, tenant)
+            if stats.events < 500 or not (stats.delivered or stats.dispatched):
+                return
 
     async def sweep_all_tenants(self) -> None:
         """Queue every tenant with undelivered events (crosses tenants on purpose: recovery)."""

@@ -273,3 +273,26 @@ async def test_per_tenant_callers_are_cached_per_enabled_set(make_runtime):
     assert sorted(
         p for p, _ in runtime.implementations("on_tenant_created", frozenset({"one", "two"}))
     ) == ["one", "two"]
+
+
+async def test_a_stuck_backlog_does_not_starve_newer_events(make_runtime, tenant, owner):
+    """Events a failing plugin keeps retrying fill the first page; newer ones still go out."""
+    import datetime as dt
+
+    from core.customers.service import create_customer
+    from core.plugins.delivery import deliver_pending
+
+    seen = []
+
+    async def on_customer_created(tenant, event):
+        if event["customer_id"] in stuck:
+            raise RuntimeError("not yet")
+        seen.append(event["customer_id"])
+
+    runtime = make_runtime(plugin_module("picky", on_customer_created=on_customer_created))
+    await enable_module(tenant, owner, runtime, "picky")
+    stuck = {str((await create_customer(tenant, owner, {"name": f"s{i}"})).id) for i in range(3)}
+    await deliver_pending(runtime, tenant, limit=3)  # the three fail and wait for their retry
+    fresh = str((await create_customer(tenant, owner, {"name": "fresh"})).id)
+    stats = await deliver_pending(runtime, tenant, limit=3, now=dt.datetime.now(dt.UTC))
+    assert seen == [fresh] and stats.delivered == 1
