@@ -102,13 +102,58 @@ async def _record(tenant: TenantInfo, customer_id: UUID, **values: Any) -> Movem
     )
 
 
-def _earned(amount: Decimal, settings: LoyaltySettings) -> tuple[int, int]:
+def _earned(
+    event: dict[str, Any], settings: LoyaltySettings, multiplier: Decimal
+) -> tuple[int, int]:
+    """Points: each line at its rate (SKU, category or base), scaled to what was paid (a
+    discounted sale earns on the paid amount), times the tier and birthday multipliers, rounded
+    down. Growth: the paid amount at the growth rate (no multipliers)."""
+    amount = Decimal(event["amount"])
     if amount < settings.min_spend or amount <= 0:
         return 0, 0
-    return (
-        math.floor(amount * settings.points_per_unit),
-        math.floor(amount * settings.growth_per_unit),
+    lines = event.get("lines") or []
+    listed = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+    if listed > 0:
+        weighted = sum(
+            (
+                Decimal(line["amount"]) * settings.rate_for(line["sku"], line.get("category", ""))
+                for line in lines
+            ),
+            Decimal(0),
+        )
+        base = weighted * amount / listed
+    else:
+        base = amount * settings.points_per_unit
+    return math.floor(base * multiplier), math.floor(amount * settings.growth_per_unit)
+
+
+async def _multiplier(
+    tenant: TenantInfo, settings: LoyaltySettings, customer_id: UUID, occurred_at: str
+) -> Decimal:
+    """The tier's multiplier times the birthday multiplier (on the birthday, in the tenant's
+    timezone)."""
+    from zoneinfo import ZoneInfo
+
+    multiplier = Decimal(1)
+    rows = await fetch(
+        "SELECT tier FROM loyalty_account WHERE tenant_id = {} AND customer_id = {}",
+        tenant.id,
+        customer_id,
     )
+    if rows and rows[0]["tier"]:
+        tier = next((t for t in settings.tiers if t.code == rows[0]["tier"]), None)
+        multiplier *= tier.multiplier if tier else Decimal(1)
+    if settings.birthday_multiplier != 1:
+        born = await fetch(
+            "SELECT birthday FROM customer WHERE tenant_id = {} AND id = {}", tenant.id, customer_id
+        )
+        birthday = born[0]["birthday"] if born else None
+        day = dt.datetime.fromisoformat(occurred_at).astimezone(ZoneInfo(tenant.timezone)).date()
+        if isinstance(birthday, str):
+            birthday = dt.date.fromisoformat(birthday)
+        if birthday is not None and (birthday.month, birthday.day) == (day.month, day.day):
+            multiplier *= settings.birthday_multiplier
+    return multiplier
 
 
 async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySettings) -> None:
@@ -116,13 +161,14 @@ async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySet
     if not event.get("customer_id") or event.get("kind") != "sale":
         return
     customer_id, sale_id = UUID(event["customer_id"]), UUID(event["purchase_id"])
-    points, growth = _earned(Decimal(event["amount"]), settings)
-    if points == 0 and growth == 0:
-        return
     async with tenant_tx(tenant.id):
         if await LoyaltyEntry.exists().where(
             LoyaltyEntry.source == "purchase", LoyaltyEntry.source_id == sale_id
         ):
+            return
+        multiplier = await _multiplier(tenant, settings, customer_id, event["occurred_at"])
+        points, growth = _earned(event, settings, multiplier)
+        if points == 0 and growth == 0:
             return
         await _move(tenant.id, customer_id, points, growth)
         entry = await _record(

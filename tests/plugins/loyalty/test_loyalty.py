@@ -395,3 +395,73 @@ async def test_ledger_pages_never_skip_entries_with_the_same_time(
             break
         after = page["pageInfo"]["endCursor"]
     assert sorted(seen) == ["e0", "e1", "e2", "e3", "e4"]
+
+
+async def test_earn_rules_discounts_tier_and_birthday_multipliers(
+    tenant, owner, runtime, enable_plugins, deliver_events
+):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from core.customers.service import create_customer
+    from core.purchases import record_purchase
+    from plugins.loyalty.ledger import balances
+    from tenants.service import create_store
+
+    await enable_plugins(
+        tenant,
+        "loyalty",
+        settings={
+            "rules": [
+                {"sku": "tea", "points_per_unit": "3"},
+                {"category": "gift", "points_per_unit": "0"},
+            ],
+            "birthday_multiplier": "2",
+            "tiers": [{"code": "silver", "name": "银卡", "threshold": 40, "multiplier": "2"}],
+        },
+    )
+    today = dt.datetime.now(ZoneInfo(tenant.timezone)).date()
+    c = await create_customer(
+        tenant, owner, {"name": "寿星", "birthday": today.replace(year=1990).isoformat()}
+    )
+    store = (await create_store(tenant, owner, {"code": "E1", "name": "e"}))["id"]
+
+    async def sale(lines, amount=None):
+        await record_purchase(
+            tenant,
+            owner,
+            {"store_id": str(store), "customer_id": str(c.id), "lines": lines}
+            | ({"amount": amount} if amount else {}),
+        )
+        await deliver_events(tenant)
+        await deliver_events(tenant)
+
+    # Lines 10 (tea, x3) + 20 (gift, x0) + 30 (base x1) = 60 weighted on 60 listed; paid 48
+    # after a discount: 60 x 48/60 = 48, doubled on the birthday = 96; growth 48 → silver.
+    await sale(
+        [
+            {"sku": "tea", "unit_price": "10"},
+            {"sku": "cup", "category": "gift", "unit_price": "20"},
+            {"sku": "cake", "unit_price": "30"},
+        ],
+        amount="48",
+    )
+    assert (await balances(tenant, [c.id]))[c.id] == (96, 48)
+    # Now silver (x2) and still the birthday (x2): 10 x 4 = 40.
+    await sale([{"sku": "cake", "unit_price": "10"}])
+    assert (await balances(tenant, [c.id]))[c.id] == (136, 58)
+
+
+async def test_earn_rules_are_validated(tenant, owner, runtime):
+    from core import ValidationFailed
+    from tenants.modules import enable_module
+
+    with pytest.raises(ValidationFailed) as exc:
+        await enable_module(
+            tenant,
+            owner,
+            runtime,
+            "loyalty",
+            settings={"rules": [{"sku": "a", "category": "b", "points_per_unit": "1"}]},
+        )
+    assert "either a sku or a category" in exc.value.message
