@@ -42,6 +42,9 @@ class LoyaltyStatus:
     points: int = strawberry.field(description="Spendable points.")
     growth: int = strawberry.field(description="Growth value (never spent; drives tiers).")
     tier: LoyaltyTier | None = strawberry.field(description="Current tier, if any reached.")
+    expiring_soon: int = strawberry.field(
+        description="Points that lapse within the programme's notice window (default 30 days)."
+    )
 
 
 @strawberry.type(description="A movement in the points ledger (never changed once written).")
@@ -85,11 +88,16 @@ async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
 
     async def load(ids: list[UUID]) -> list[LoyaltyStatus]:
         from core.plugins import get_runtime
+        from plugins.loyalty.expiry import expiring_soon
         from plugins.loyalty.settings import LoyaltySettings
 
         found = await ledger.standings(tenant, ids)
         raw = await get_runtime().settings(tenant.id, "loyalty")
-        names = {t.code: t.name for t in msgspec.convert(raw, LoyaltySettings).tiers}
+        settings = msgspec.convert(raw, LoyaltySettings)
+        names = {t.code: t.name for t in settings.tiers}
+        soon = await expiring_soon(
+            tenant, ids, dt.datetime.now(dt.UTC), settings.expiry_notice_days
+        )
         out = []
         for i in ids:
             points, growth, tier = found.get(i, (0, 0, ""))
@@ -98,6 +106,7 @@ async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
                     points=points,
                     growth=growth,
                     tier=LoyaltyTier(code=tier, name=names.get(tier, tier)) if tier else None,
+                    expiring_soon=soon.get(i, 0),
                 )
             )
         return out

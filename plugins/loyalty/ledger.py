@@ -171,6 +171,11 @@ async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySet
         if points == 0 and growth == 0:
             return
         await _move(tenant.id, customer_id, points, growth)
+        expires = (
+            dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.expiry_days)
+            if settings.expiry_days
+            else None
+        )
         entry = await _record(
             tenant,
             customer_id,
@@ -180,6 +185,7 @@ async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySet
             source="purchase",
             source_id=sale_id,
             actor="system",
+            expires_at=expires,
         )
         await _awarded(entry, sale_id)
         await promote(tenant, settings, customer_id, entry.created_at)
@@ -248,6 +254,33 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
             actor="system",
             reason=f"refund; {shortfall} points already spent" if shortfall else "refund",
         )
+
+
+async def expire_lot(tenant: TenantInfo, customer_id: UUID, lot_id: UUID, points: int) -> int:
+    """Lapse what is left of one award; once per award (unique source). Returns points taken."""
+    try:
+        async with tenant_tx(tenant.id):
+            balance = await _current(tenant.id, customer_id, lock=True)
+            taken = min(points, balance)
+            if taken <= 0:
+                return 0
+            if await _move(tenant.id, customer_id, -taken, 0) is None:
+                raise RuntimeError("loyalty account changed under a locked expiry")
+            await _record(
+                tenant,
+                customer_id,
+                kind="expire",
+                points=-taken,
+                source="expiry",
+                source_id=lot_id,
+                actor="system",
+                reason="points expired",
+            )
+            return taken
+    except Exception as exc:
+        if is_unique_violation(exc):  # expired already (a concurrent or repeated run)
+            return 0
+        raise
 
 
 async def _current(tenant_id: UUID, customer_id: UUID, *, lock: bool = False) -> int:

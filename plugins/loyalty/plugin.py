@@ -97,13 +97,26 @@ def register_scheduled_jobs() -> list[Any]:
 
         await evaluate(tenant, await _settings(tenant), dt.datetime.now(dt.UTC))
 
+    async def expire_points(tenant: TenantInfo) -> None:
+        import datetime as dt
+
+        from plugins.loyalty.expiry import expire
+
+        await expire(tenant, await _settings(tenant), dt.datetime.now(dt.UTC))
+
     return [
+        ScheduledJob(
+            name="loyalty.expiry_nightly",
+            cron="0 18 * * *",  # 02:00 in China
+            run=expire_points,
+            description="Expire lapsed points (FIFO); notify points expiring soon",
+        ),
         ScheduledJob(
             name="loyalty.tiers_nightly",
             cron="30 18 * * *",  # 02:30 in China
             run=evaluate_tiers,
             description="Demote after the downgrade period; send tier notices",
-        )
+        ),
     ]
 
 

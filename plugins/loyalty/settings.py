@@ -52,6 +52,8 @@ class LoyaltySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     min_spend: Decimal = Decimal(0)
     rules: Annotated[list[EarnRule], Meta(max_length=200)] = []
     birthday_multiplier: Decimal = Decimal(1)
+    expiry_days: Annotated[int, Meta(ge=0, le=3650)] = 0  # 0: points never expire
+    expiry_notice_days: Annotated[int, Meta(ge=0, le=365)] = 30
     tiers: Annotated[list[Tier], Meta(max_length=20)] = []
     downgrade_days: Annotated[int, Meta(ge=0, le=3650)] = 365
     notice_channel: Annotated[str, Meta(min_length=1, max_length=32)] = "log"

@@ -37,4 +37,5 @@ class LoyaltyEntry(TenantScoped, Table, tablename="loyalty_entry"):
     reversal_of = UUID(null=True, default=None)
     actor = Varchar(length=64, default="")
     reason = Varchar(length=500, default="")
+    expires_at = Timestamptz(null=True, default=None)  # awards only: when unspent points lapse
     created_at = Timestamptz(default=TimestamptzNow())

@@ -465,3 +465,65 @@ async def test_earn_rules_are_validated(tenant, owner, runtime):
             settings={"rules": [{"sku": "a", "category": "b", "points_per_unit": "1"}]},
         )
     assert "either a sku or a category" in exc.value.message
+
+
+async def test_points_expire_per_award_soonest_first(
+    api, tenant, owner, make_key, enable_plugins, deliver_events
+):
+    import datetime as dt
+
+    import msgspec
+
+    from core.consent import set_consent
+    from core.customers.service import create_customer
+    from core.db import tenant_tx
+    from core.graphql import to_global_id
+    from core.plugins import get_runtime
+    from core.purchases import record_purchase
+    from core.tables import Message
+    from plugins.loyalty.expiry import expire
+    from plugins.loyalty.ledger import balances, redeem
+    from plugins.loyalty.settings import LoyaltySettings
+    from tenants.service import create_store
+
+    key = await make_key(tenant)
+    c = await create_customer(tenant, owner, {"name": "Q", "phone": "13912345009"})
+    await set_consent(
+        tenant, owner, {"customer_id": str(c.id), "purpose": "service", "granted": True}
+    )
+    store = (await create_store(tenant, owner, {"code": "X1", "name": "x"}))["id"]
+
+    async def sale(price, expiry_days):
+        await enable_plugins(tenant, "loyalty", settings={"expiry_days": expiry_days})
+        await record_purchase(
+            tenant,
+            owner,
+            {
+                "store_id": str(store),
+                "customer_id": str(c.id),
+                "lines": [{"sku": "a", "unit_price": price}],
+            },
+        )
+        await deliver_events(tenant)
+
+    await sale("100", 10)  # award A: lapses in 10 days
+    await sale("50", 60)  # award B: lapses in 60 days
+    await redeem(tenant, owner, c.id, 60, "spend")  # spent from A first: A 40 left, B 50
+    query = "query($id: ID!) { customer(id: $id) { loyalty { points expiringSoon } } }"
+    status = await api.gql(query, {"id": to_global_id("Customer", c.id)}, key=key)
+    assert status["data"]["customer"]["loyalty"] == {"points": 90, "expiringSoon": 40}
+
+    settings = msgspec.convert(await get_runtime().settings(tenant.id, "loyalty"), LoyaltySettings)
+    now = dt.datetime.now(dt.UTC)
+    assert await expire(tenant, settings, now) == 0  # nothing lapsed yet; A's notice goes out
+    assert await expire(tenant, settings, now + dt.timedelta(days=11)) == 40
+    assert await expire(tenant, settings, now + dt.timedelta(days=11)) == 0  # once per award
+    assert (await balances(tenant, [c.id]))[c.id][0] == 50
+    assert await expire(tenant, settings, now + dt.timedelta(days=61)) == 50
+    assert (await balances(tenant, [c.id]))[c.id][0] == 0
+    async with tenant_tx(tenant.id, write=False):
+        notices = await Message.select(Message.body, Message.status).where(
+            Message.template_key == "loyalty.points_expiring"
+        )
+    assert len(notices) == 1 and notices[0]["status"] == "queued"
+    assert notices[0]["body"].startswith("Q，您好！您有40积分将于")
