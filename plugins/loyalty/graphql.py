@@ -26,7 +26,7 @@ from core.graphql import (
     from_global_id,
     to_global_id,
 )
-from plugins.loyalty import ledger
+from plugins.loyalty import ledger, rewards
 
 __all__ = ["contributions"]
 
@@ -171,6 +171,113 @@ async def resolve_adjust(
     return await _move(run)
 
 
+@strawberry.type(description="A reward bought with points (积分兑换).")
+class LoyaltyReward:
+    id: strawberry.ID = strawberry.field(description="Global ID.")
+    code: str = strawberry.field(description="Short code, unique in the tenant.")
+    name: str = strawberry.field(description="Display name.")
+    description: str = strawberry.field(description="What the customer gets.")
+    points_cost: int = strawberry.field(description="Points it costs.")
+    stock: int | None = strawberry.field(description="Left in stock; null: unlimited.")
+    per_customer_limit: int | None = strawberry.field(description="Per customer; null: no limit.")
+    valid_days: int = strawberry.field(description="Days a coupon stays valid.")
+
+
+@strawberry.type(description="A coupon issued for a redeemed reward.")
+class LoyaltyCoupon:
+    code: str = strawberry.field(description="The code to present (10 unambiguous characters).")
+    status: str = strawberry.field(description="`issued` or `used`.")
+    valid_until: dt.datetime = strawberry.field(description="Last moment it can be used.")
+    reward_id: strawberry.ID = strawberry.field(description="The reward.")
+
+
+@strawberry.type(description="Result of `loyaltyRewardRedeem`.")
+class LoyaltyRewardRedeemPayload:
+    coupon: LoyaltyCoupon | None = strawberry.field(description="The coupon issued.")
+    balance: int | None = strawberry.field(description="Spendable points after it.")
+    replayed: bool = strawberry.field(description="True when this replays an earlier request.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+@strawberry.type(description="Result of `loyaltyRewardCreate`.")
+class LoyaltyRewardPayload:
+    reward: LoyaltyReward | None = strawberry.field(description="The new reward.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+@strawberry.input(description="A new reward.")
+class LoyaltyRewardInput:
+    code: str = strawberry.field(description="Short code (letters, digits, `_-`).")
+    name: str = strawberry.field(description="Display name.")
+    points_cost: int = strawberry.field(description="Points it costs (≥ 1).")
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="Details.")
+    stock: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Stock; omit: unlimited."
+    )
+    per_customer_limit: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Per customer; omit: no limit."
+    )
+    valid_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Days a coupon stays valid (default 30)."
+    )
+
+
+def _reward(row: dict[str, Any]) -> LoyaltyReward:
+    return LoyaltyReward(
+        id=to_global_id("LoyaltyReward", row["id"]),
+        code=row["code"],
+        name=row["name"],
+        description=row["description"],
+        points_cost=row["points_cost"],
+        stock=row["stock"],
+        per_customer_limit=row["per_customer_limit"],
+        valid_days=row["valid_days"],
+    )
+
+
+async def resolve_rewards(info: Info) -> list[LoyaltyReward]:
+    tenant, actor = context_of(info).caller()
+    return [_reward(r) for r in await rewards.list_rewards(tenant, actor)]
+
+
+async def resolve_reward_create(info: Info, input: LoyaltyRewardInput) -> LoyaltyRewardPayload:
+    tenant, actor = context_of(info).caller()
+    data = {
+        f.name: getattr(input, f.name)
+        for f in dataclasses.fields(input)
+        if getattr(input, f.name) is not strawberry.UNSET
+    }
+    row, errors = await attempt(lambda: rewards.create_reward(tenant, actor, data))
+    return LoyaltyRewardPayload(reward=_reward(row) if row else None, errors=errors)
+
+
+async def resolve_reward_redeem(
+    info: Info, customer_id: strawberry.ID, reward_id: strawberry.ID, idempotency_key: str
+) -> LoyaltyRewardRedeemPayload:
+    tenant, actor = context_of(info).caller()
+
+    async def run() -> tuple[ledger.Movement, dict[str, Any]]:
+        customer = from_global_id(customer_id, "Customer", field="customerId")
+        reward = from_global_id(reward_id, "LoyaltyReward", field="rewardId")
+        return await rewards.redeem_reward(tenant, actor, customer, reward, idempotency_key)
+
+    done, errors = await attempt(run)
+    if done is None:
+        return LoyaltyRewardRedeemPayload(coupon=None, balance=None, replayed=False, errors=errors)
+    moved, coupon = done
+    return LoyaltyRewardRedeemPayload(
+        coupon=LoyaltyCoupon(
+            code=coupon["code"],
+            status=coupon["status"],
+            valid_until=coupon["valid_until"],
+            reward_id=to_global_id("LoyaltyReward", coupon["reward_id"]),
+        ),
+        balance=moved.balance,
+        replayed=moved.replayed,
+        errors=[],
+    )
+
+
 def contributions() -> list[GraphQLContribution]:
     return [
         GraphQLContribution(
@@ -178,9 +285,20 @@ def contributions() -> list[GraphQLContribution]:
                 "loyalty_ledger": strawberry.field(
                     resolver=resolve_ledger,
                     description="A customer's points ledger, newest first.",
-                )
+                ),
+                "loyalty_rewards": strawberry.field(
+                    resolver=resolve_rewards, description="The active rewards catalogue."
+                ),
             },
             mutations={
+                "loyalty_reward_create": strawberry.mutation(
+                    resolver=resolve_reward_create,
+                    description="Add a reward to the catalogue (permission `loyalty:rewards`).",
+                ),
+                "loyalty_reward_redeem": strawberry.mutation(
+                    resolver=resolve_reward_redeem,
+                    description="Buy a reward with points: a coupon code. Idempotent on `idempotencyKey`.",
+                ),
                 "loyalty_redeem": strawberry.mutation(
                     resolver=resolve_redeem,
                     description="Spend points. Idempotent on `idempotencyKey`; never overdraws.",

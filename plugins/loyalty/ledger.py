@@ -32,8 +32,13 @@ __all__ = [
     "accrue",
     "adjust",
     "balances",
+    "check_customer",
+    "debit",
     "entries",
+    "lock_account",
     "redeem",
+    "replay",
+    "request_hash",
     "reverse",
     "standings",
 ]
@@ -256,6 +261,40 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
         )
 
 
+async def lock_account(tenant_id: UUID, customer_id: UUID) -> int:
+    """Hold the customer's account row to the end of the transaction; its balance."""
+    await _ensure_account(customer_id, tenant_id)
+    return await _current(tenant_id, customer_id, lock=True)
+
+
+async def debit(
+    tenant: TenantInfo,
+    actor: Actor,
+    customer_id: UUID,
+    points: int,
+    key: str,
+    digest: str,
+    source: str,
+    reason: str,
+) -> tuple[Movement, int]:
+    """Spend ``points`` in the open transaction (keyed); ``(entry, new balance)``."""
+    balance = await _move(tenant.id, customer_id, -points, 0)
+    if balance is None:
+        raise ValidationFailed("not enough points", field="points", code="insufficient_points")
+    moved = await _record(
+        tenant,
+        customer_id,
+        kind="redeem",
+        points=-points,
+        source=source,
+        idempotency_key=key,
+        request_hash=digest,
+        actor=f"{actor.kind}:{actor.id}"[:64],
+        reason=reason,
+    )
+    return moved, balance
+
+
 async def expire_lot(tenant: TenantInfo, customer_id: UUID, lot_id: UUID, points: int) -> int:
     """Lapse what is left of one award; once per award (unique source). Returns points taken."""
     try:
@@ -295,11 +334,11 @@ async def _current(tenant_id: UUID, customer_id: UUID, *, lock: bool = False) ->
     return int(rows[0]["points"]) if rows else 0
 
 
-def _hash(payload: dict[str, Any]) -> str:
+def request_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(msgspec.json.encode(payload, order="sorted")).hexdigest()
 
 
-async def _check_customer(tenant_id: UUID, customer_id: UUID) -> None:
+async def check_customer(tenant_id: UUID, customer_id: UUID) -> None:
     rows = await fetch(
         "SELECT status FROM customer WHERE tenant_id = {} AND id = {}", tenant_id, customer_id
     )
@@ -307,7 +346,7 @@ async def _check_customer(tenant_id: UUID, customer_id: UUID) -> None:
         raise NotFound("customer not found", field="customerId")
 
 
-async def _replay(key: str, digest: str) -> Movement | None:
+async def replay(key: str, digest: str) -> Movement | None:
     row = await LoyaltyEntry.select().where(LoyaltyEntry.idempotency_key == key).first()
     if row is None:
         return None
@@ -343,13 +382,15 @@ async def _keyed(
 ) -> Movement:
     if not 1 <= len(key) <= 100:
         raise ValidationFailed("idempotencyKey must be 1-100 characters", field="idempotencyKey")
-    digest = _hash({"customer": str(customer_id), "points": points, "kind": kind, "reason": reason})
+    digest = request_hash(
+        {"customer": str(customer_id), "points": points, "kind": kind, "reason": reason}
+    )
     try:
         async with tenant_tx(tenant.id):
-            found = await _replay(key, digest)
+            found = await replay(key, digest)
             if found is not None:
                 return found
-            await _check_customer(tenant.id, customer_id)
+            await check_customer(tenant.id, customer_id)
             balance = await _move(tenant.id, customer_id, points, 0)
             if balance is None:
                 raise ValidationFailed(
@@ -374,7 +415,7 @@ async def _keyed(
             raise
     # A concurrent request with the same key won: answer what it did.
     async with tenant_tx(tenant.id, write=False):
-        found = await _replay(key, digest)
+        found = await replay(key, digest)
     assert found is not None
     return found
 

@@ -2,11 +2,11 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from plugins.loyalty.tables import LoyaltyAccount, LoyaltyEntry
+from plugins.loyalty.tables import LoyaltyAccount, LoyaltyCoupon, LoyaltyEntry, LoyaltyReward
 
 APP_CONFIG = AppConfig(
     app_name="loyalty",
     migrations_folder_path=str(Path(__file__).parent / "migrations"),
-    table_classes=[LoyaltyAccount, LoyaltyEntry],
+    table_classes=[LoyaltyAccount, LoyaltyEntry, LoyaltyReward, LoyaltyCoupon],
     migration_dependencies=["core.piccolo_app"],
 )

@@ -19,7 +19,10 @@ manifest = PluginManifest(
     requires_core=">=0.1,<1",
     settings=LoyaltySettings,
     personal_data=True,
-    permissions={"loyalty:adjust": "Adjust a customer's points by hand (with a reason)"},
+    permissions={
+        "loyalty:adjust": "Adjust a customer's points by hand (with a reason)",
+        "loyalty:rewards": "Manage the rewards catalogue",
+    },
     piccolo_app="plugins.loyalty.piccolo_app",
     append_only=("loyalty_entry",),
     events=("loyalty.points_awarded",),

@@ -1,12 +1,12 @@
 """Loyalty tables: an append-only ledger and one account row per customer (the running sums)."""
 
-from piccolo.columns import UUID, BigInt, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from core.db import TenantScoped
 
-__all__ = ["LoyaltyAccount", "LoyaltyEntry"]
+__all__ = ["LoyaltyAccount", "LoyaltyCoupon", "LoyaltyEntry", "LoyaltyReward"]
 
 
 class LoyaltyAccount(TenantScoped, Table, tablename="loyalty_account"):
@@ -38,4 +38,32 @@ class LoyaltyEntry(TenantScoped, Table, tablename="loyalty_entry"):
     actor = Varchar(length=64, default="")
     reason = Varchar(length=500, default="")
     expires_at = Timestamptz(null=True, default=None)  # awards only: when unspent points lapse
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LoyaltyReward(TenantScoped, Table, tablename="loyalty_reward"):
+    """A catalogue item bought with points (a coupon is issued for it)."""
+
+    id = UUID(primary_key=True)
+    code = Varchar(length=32)
+    name = Varchar(length=200)
+    description = Text(default="")
+    points_cost = BigInt()
+    stock = BigInt(null=True, default=None)  # None: unlimited
+    per_customer_limit = Integer(null=True, default=None)  # None: unlimited
+    valid_days = Integer(default=30)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LoyaltyCoupon(TenantScoped, Table, tablename="loyalty_coupon"):
+    """A reward redeemed by a customer: a code to present, valid until a date."""
+
+    id = UUID(primary_key=True)
+    reward_id = UUID()
+    customer_id = UUID()
+    code = Varchar(length=32)
+    status = Varchar(length=16)  # issued, used
+    entry_id = UUID()
+    valid_until = Timestamptz()
     created_at = Timestamptz(default=TimestamptzNow())

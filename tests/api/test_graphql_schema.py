@@ -91,6 +91,7 @@ async def victim(other_tenant, owner, enable_plugins):
     from core.customers.service import create_customer
     from core.purchases import record_purchase
     from core.segments import create_segment
+    from plugins.loyalty.rewards import create_reward
     from tenants.credentials import create_staff
     from tenants.service import create_store
 
@@ -134,6 +135,14 @@ async def victim(other_tenant, owner, enable_plugins):
         "customer": to_global_id("Customer", customer.id),
         "purchase": to_global_id("Purchase", purchase.id),
         "segment": to_global_id("Segment", segment["id"]),
+        "reward": to_global_id(
+            "LoyaltyReward",
+            (
+                await create_reward(
+                    other_tenant, owner, {"code": "B", "name": "b", "points_cost": 1}
+                )
+            )["id"],
+        ),
         "task": to_global_id("Task", task),
         "staff": to_global_id("Staff", staff),
         "phone": "13987654321",
@@ -198,6 +207,21 @@ PROBES = {
         "{ sampleVisitTotal }",
         {},
         lambda b, v, a: b["data"]["sampleVisitTotal"] == 0,
+    ),
+    "loyaltyRewards": (
+        "{ loyaltyRewards { code } }",
+        {},
+        lambda b, v, a: b["data"]["loyaltyRewards"] == [],
+    ),
+    "loyaltyRewardCreate": (
+        'mutation { loyaltyRewardCreate(input: {code: "R1", name: "r", pointsCost: 5}) { errors { code } } }',
+        {},
+        lambda b, v, a: _errors(b, "loyaltyRewardCreate") == [],
+    ),
+    "loyaltyRewardRedeem": (
+        'mutation($c: ID!, $w: ID!) { loyaltyRewardRedeem(customerId: $c, rewardId: $w, idempotencyKey: "p3") { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "loyaltyRewardRedeem"),
     ),
     "loyaltyLedger": (
         "query($c: ID!) { loyaltyLedger(customerId: $c) { nodes { points } } }",
@@ -323,6 +347,7 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "s": victim["store"],
         "p": victim["purchase"],
         "g": victim["segment"],
+        "w": victim["reward"],
         "t": victim["task"],
         "phone": victim["phone"],
     }

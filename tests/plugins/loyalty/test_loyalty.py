@@ -527,3 +527,104 @@ async def test_points_expire_per_award_soonest_first(
         )
     assert len(notices) == 1 and notices[0]["status"] == "queued"
     assert notices[0]["body"].startswith("Q，您好！您有40积分将于")
+
+
+REWARD_CREATE = """
+mutation($i: LoyaltyRewardInput!) {
+  loyaltyRewardCreate(input: $i) { reward { id code pointsCost stock } errors { field code } }
+}"""
+REWARD_REDEEM = """
+mutation($c: ID!, $r: ID!, $k: String!) {
+  loyaltyRewardRedeem(customerId: $c, rewardId: $r, idempotencyKey: $k) {
+    coupon { code status } balance replayed errors { field code }
+  }
+}"""
+
+
+async def test_rewards_issue_coupons_within_limits(api, tenant, owner, make_key, enable_plugins):
+    from plugins.loyalty.ledger import adjust
+
+    await enable_plugins(tenant, "loyalty")
+    key = await make_key(tenant)
+    customer, _store = await _customer_and_store(api, key, "13912345010")
+    created = await api.gql(
+        REWARD_CREATE,
+        {
+            "i": {
+                "code": "TEA",
+                "name": "一杯奶茶",
+                "pointsCost": 100,
+                "stock": 2,
+                "perCustomerLimit": 1,
+            }
+        },
+        key=key,
+    )
+    reward = created["data"]["loyaltyRewardCreate"]["reward"]
+    assert reward["stock"] == 2 and created["data"]["loyaltyRewardCreate"]["errors"] == []
+    dup = await api.gql(
+        REWARD_CREATE, {"i": {"code": "TEA", "name": "x", "pointsCost": 1}}, key=key
+    )
+    assert dup["data"]["loyaltyRewardCreate"]["errors"] == [{"field": "code", "code": "duplicate"}]
+
+    poor = await api.gql(REWARD_REDEEM, {"c": customer, "r": reward["id"], "k": "k0"}, key=key)
+    assert poor["data"]["loyaltyRewardRedeem"]["errors"] == [
+        {"field": "points", "code": "insufficient_points"}
+    ]
+    from core.graphql import from_global_id
+
+    await adjust(tenant, owner, from_global_id(customer, "Customer"), 250, "seed", "gift")
+    first = (await api.gql(REWARD_REDEEM, {"c": customer, "r": reward["id"], "k": "k1"}, key=key))[
+        "data"
+    ]["loyaltyRewardRedeem"]
+    assert first["balance"] == 150 and first["replayed"] is False and first["errors"] == []
+    assert len(first["coupon"]["code"]) == 10 and first["coupon"]["status"] == "issued"
+    again = (await api.gql(REWARD_REDEEM, {"c": customer, "r": reward["id"], "k": "k1"}, key=key))[
+        "data"
+    ]["loyaltyRewardRedeem"]
+    assert again["coupon"] == first["coupon"] and again["replayed"] is True
+    limited = await api.gql(REWARD_REDEEM, {"c": customer, "r": reward["id"], "k": "k2"}, key=key)
+    assert limited["data"]["loyaltyRewardRedeem"]["errors"] == [
+        {"field": "rewardId", "code": "limit_reached"}
+    ]
+    catalogue = await api.gql("{ loyaltyRewards { code stock } }", key=key)
+    assert catalogue["data"]["loyaltyRewards"] == [{"code": "TEA", "stock": 1}]
+    points = await _points(api, key, customer)
+    assert points["points"] == 150  # the refused attempts wrote nothing
+
+
+async def test_concurrent_reward_redemptions_respect_limit_and_stock(
+    pg_only, tenant, owner, runtime, enable_plugins
+):
+    from core import ValidationFailed
+    from core.customers.service import create_customer
+    from plugins.loyalty.ledger import adjust, balances
+    from plugins.loyalty.rewards import create_reward, redeem_reward
+
+    await enable_plugins(tenant, "loyalty")
+    limited = await create_reward(
+        tenant, owner, {"code": "L", "name": "l", "points_cost": 10, "per_customer_limit": 3}
+    )
+    scarce = await create_reward(
+        tenant, owner, {"code": "S", "name": "s", "points_cost": 10, "stock": 5}
+    )
+    rich = await create_customer(tenant, owner, {"name": "rich"})
+    await adjust(tenant, owner, rich.id, 10_000, "seed", "seed")
+    others = []
+    for i in range(10):
+        c = await create_customer(tenant, owner, {"name": f"c{i}"})
+        await adjust(tenant, owner, c.id, 100, f"seed{i}", "seed")
+        others.append(c.id)
+
+    async def attempt(customer, reward, key):
+        try:
+            await redeem_reward(tenant, owner, customer, reward, key)
+            return True
+        except ValidationFailed:
+            return False
+
+    same = await asyncio.gather(*(attempt(rich.id, limited["id"], f"l{i}") for i in range(20)))
+    assert same.count(True) == 3
+    assert (await balances(tenant, [rich.id]))[rich.id][0] == 10_000 - 30
+    many = await asyncio.gather(*(attempt(c, scarce["id"], f"s{c}") for c in others))
+    assert many.count(True) == 5

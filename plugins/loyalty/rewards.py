@@ -1,0 +1,159 @@
+"""Rewards bought with points (积分兑换): a catalogue, and coupons issued on redemption.
+
+A redemption debits the points, takes one from the reward's stock and issues a coupon in one
+transaction, serialized per customer on the account row (the per-customer limit holds under
+concurrency); it is idempotent on its key like every ledger movement.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+import msgspec
+from msgspec import Meta
+
+from core import Actor, Conflict, NotFound, TenantInfo, ValidationFailed
+from core.db import fetch, is_unique_violation, tenant_tx
+from core.validation import convert
+from plugins.loyalty import ledger
+from plugins.loyalty.tables import LoyaltyCoupon, LoyaltyReward
+
+__all__ = ["RewardInput", "create_reward", "list_rewards", "redeem_reward"]
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the till
+
+
+class RewardInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    code: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    points_cost: Annotated[int, Meta(ge=1, le=ledger.MAX_POINTS)]
+    description: Annotated[str, Meta(max_length=2000)] = ""
+    stock: Annotated[int, Meta(ge=0, le=10_000_000)] | None = None
+    per_customer_limit: Annotated[int, Meta(ge=1, le=1000)] | None = None
+    valid_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+
+
+async def create_reward(
+    tenant: TenantInfo, actor: Actor, data: RewardInput | dict[str, Any]
+) -> dict[str, Any]:
+    actor.require("loyalty:rewards")
+    reward = convert(data, RewardInput)
+    reward_id = uuid4()
+    try:
+        async with tenant_tx(tenant.id):
+            await LoyaltyReward.insert(
+                LoyaltyReward(
+                    id=reward_id,
+                    created_at=dt.datetime.now(dt.UTC),
+                    **msgspec.structs.asdict(reward),
+                )
+            )
+            row = await LoyaltyReward.select().where(LoyaltyReward.id == reward_id).first()
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise Conflict(
+                "a reward with this code exists", field="code", code="duplicate"
+            ) from None
+        raise
+    assert row is not None
+    return dict(row)
+
+
+async def list_rewards(tenant: TenantInfo, actor: Actor) -> list[dict[str, Any]]:
+    actor.require("customers:read")
+    async with tenant_tx(tenant.id, write=False):
+        rows = (
+            await LoyaltyReward.select()
+            .where(LoyaltyReward.active.eq(True))
+            .order_by(LoyaltyReward.points_cost)
+        )
+    return [dict(r) for r in rows]
+
+
+def _code() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(10))
+
+
+async def _coupon_of(entry_id: UUID) -> dict[str, Any]:
+    row = await LoyaltyCoupon.select().where(LoyaltyCoupon.entry_id == entry_id).first()
+    assert row is not None
+    return dict(row)
+
+
+async def redeem_reward(
+    tenant: TenantInfo, actor: Actor, customer_id: UUID, reward_id: UUID, key: str
+) -> tuple[ledger.Movement, dict[str, Any]]:
+    """Buy a reward with points: ``(ledger entry with the new balance, coupon)``."""
+    actor.require("purchases:write")
+    if not 1 <= len(key) <= 100:
+        raise ValidationFailed("idempotencyKey must be 1-100 characters", field="idempotencyKey")
+    digest = ledger.request_hash(
+        {"customer": str(customer_id), "reward": str(reward_id), "kind": "reward"}
+    )
+    try:
+        async with tenant_tx(tenant.id):
+            found = await ledger.replay(key, digest)
+            if found is not None:
+                return found, await _coupon_of(found.id)
+            await ledger.check_customer(tenant.id, customer_id)
+            reward = (
+                await LoyaltyReward.select()
+                .where(LoyaltyReward.id == reward_id, LoyaltyReward.active.eq(True))
+                .first()
+            )
+            if reward is None:
+                raise NotFound("reward not found", field="rewardId")
+            await ledger.lock_account(tenant.id, customer_id)  # one redemption per customer at once
+            limit = reward["per_customer_limit"]
+            if limit is not None and (
+                await LoyaltyCoupon.count().where(
+                    LoyaltyCoupon.customer_id == customer_id, LoyaltyCoupon.reward_id == reward_id
+                )
+                >= limit
+            ):
+                raise ValidationFailed(
+                    "this customer has reached the reward's limit",
+                    field="rewardId",
+                    code="limit_reached",
+                )
+            if reward["stock"] is not None and not await fetch(
+                "UPDATE loyalty_reward SET stock = stock - 1 WHERE tenant_id = {} AND id = {} "
+                "AND stock > 0 RETURNING stock",
+                tenant.id,
+                reward_id,
+            ):
+                raise ValidationFailed("out of stock", field="rewardId", code="out_of_stock")
+            moved, balance = await ledger.debit(
+                tenant,
+                actor,
+                customer_id,
+                reward["points_cost"],
+                key,
+                digest,
+                "reward",
+                f"reward {reward['code']}",
+            )
+            now = dt.datetime.now(dt.UTC)
+            coupon: dict[str, Any] = {
+                "id": uuid4(),
+                "reward_id": reward_id,
+                "customer_id": customer_id,
+                "code": _code(),
+                "status": "issued",
+                "entry_id": moved.id,
+                "valid_until": now + dt.timedelta(days=reward["valid_days"]),
+                "created_at": now,
+            }
+            await LoyaltyCoupon.insert(LoyaltyCoupon(**coupon))
+            return dataclasses.replace(moved, balance=balance), coupon
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+    async with tenant_tx(tenant.id, write=False):  # a concurrent request with the key won
+        found = await ledger.replay(key, digest)
+        assert found is not None
+        return found, await _coupon_of(found.id)
