@@ -278,6 +278,28 @@ async def resolve_reward_redeem(
     )
 
 
+@strawberry.type(description="Result of `loyaltyCouponUse`.")
+class LoyaltyCouponPayload:
+    coupon: LoyaltyCoupon | None = strawberry.field(description="The coupon, now used.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+async def resolve_coupon_use(info: Info, code: str) -> LoyaltyCouponPayload:
+    tenant, actor = context_of(info).caller()
+    row, errors = await attempt(lambda: rewards.use_coupon(tenant, actor, code))
+    coupon = (
+        LoyaltyCoupon(
+            code=row["code"],
+            status=row["status"],
+            valid_until=row["valid_until"],
+            reward_id=to_global_id("LoyaltyReward", row["reward_id"]),
+        )
+        if row
+        else None
+    )
+    return LoyaltyCouponPayload(coupon=coupon, errors=errors)
+
+
 def contributions() -> list[GraphQLContribution]:
     return [
         GraphQLContribution(
@@ -291,6 +313,10 @@ def contributions() -> list[GraphQLContribution]:
                 ),
             },
             mutations={
+                "loyalty_coupon_use": strawberry.mutation(
+                    resolver=resolve_coupon_use,
+                    description="Mark a coupon used at the till (once, while valid).",
+                ),
                 "loyalty_reward_create": strawberry.mutation(
                     resolver=resolve_reward_create,
                     description="Add a reward to the catalogue (permission `loyalty:rewards`).",

@@ -40,6 +40,7 @@ __all__ = [
     "replay",
     "request_hash",
     "reverse",
+    "signup_bonus",
     "standings",
 ]
 
@@ -210,6 +211,33 @@ async def _awarded(entry: Movement, source_id: UUID | None) -> None:
             "source_id": str(source_id) if source_id else None,
         },
     )
+
+
+async def signup_bonus(tenant: TenantInfo, customer_id: UUID, settings: LoyaltySettings) -> None:
+    """The sign-up bonus, once per customer (a unique source), if the programme has one."""
+    if settings.signup_bonus <= 0:
+        return
+    async with tenant_tx(tenant.id):
+        if await LoyaltyEntry.exists().where(
+            LoyaltyEntry.source == "signup", LoyaltyEntry.source_id == customer_id
+        ):
+            return
+        now = dt.datetime.now(dt.UTC)
+        await _move(tenant.id, customer_id, settings.signup_bonus, 0)
+        entry = await _record(
+            tenant,
+            customer_id,
+            kind="earn",
+            points=settings.signup_bonus,
+            source="signup",
+            source_id=customer_id,
+            actor="system",
+            reason="sign-up bonus",
+            expires_at=now + dt.timedelta(days=settings.expiry_days)
+            if settings.expiry_days
+            else None,
+        )
+        await _awarded(entry, customer_id)
 
 
 async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:

@@ -45,6 +45,13 @@ async def on_purchase_recorded(tenant: TenantInfo, event: dict[str, Any]) -> Non
 
 
 @hookimpl
+async def on_customer_created(tenant: TenantInfo, event: dict[str, Any]) -> None:
+    from plugins.loyalty.ledger import signup_bonus
+
+    await signup_bonus(tenant, UUID(event["customer_id"]), await _settings(tenant))
+
+
+@hookimpl
 async def on_purchase_refunded(tenant: TenantInfo, event: dict[str, Any]) -> None:
     from plugins.loyalty.ledger import reverse
 

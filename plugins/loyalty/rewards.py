@@ -22,7 +22,7 @@ from core.validation import convert
 from plugins.loyalty import ledger
 from plugins.loyalty.tables import LoyaltyCoupon, LoyaltyReward
 
-__all__ = ["RewardInput", "create_reward", "list_rewards", "redeem_reward"]
+__all__ = ["RewardInput", "create_reward", "list_rewards", "redeem_reward", "use_coupon"]
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the till
 
@@ -157,3 +157,26 @@ async def redeem_reward(
         found = await ledger.replay(key, digest)
         assert found is not None
         return found, await _coupon_of(found.id)
+
+
+async def use_coupon(tenant: TenantInfo, actor: Actor, code: str) -> dict[str, Any]:
+    """Mark a coupon used at the till: once, and only while valid."""
+    actor.require("purchases:write")
+    now = dt.datetime.now(dt.UTC)
+    async with tenant_tx(tenant.id):
+        row = await LoyaltyCoupon.select().where(LoyaltyCoupon.code == code.strip().upper()).first()
+        if row is None:
+            raise NotFound("coupon not found", field="code")
+        if row["status"] != "issued":
+            raise ValidationFailed("this coupon was already used", field="code", code="coupon_used")
+        if row["valid_until"] < now:
+            raise ValidationFailed("this coupon has expired", field="code", code="coupon_expired")
+        done = await fetch(
+            "UPDATE loyalty_coupon SET status = 'used' WHERE tenant_id = {} AND id = {} "
+            "AND status = 'issued' RETURNING id",
+            tenant.id,
+            row["id"],
+        )
+        if not done:  # a concurrent use won
+            raise ValidationFailed("this coupon was already used", field="code", code="coupon_used")
+        return dict(row) | {"status": "used"}

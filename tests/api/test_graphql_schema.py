@@ -91,7 +91,8 @@ async def victim(other_tenant, owner, enable_plugins):
     from core.customers.service import create_customer
     from core.purchases import record_purchase
     from core.segments import create_segment
-    from plugins.loyalty.rewards import create_reward
+    from plugins.loyalty.ledger import adjust
+    from plugins.loyalty.rewards import create_reward, redeem_reward
     from tenants.credentials import create_staff
     from tenants.service import create_store
 
@@ -129,20 +130,17 @@ async def victim(other_tenant, owner, enable_plugins):
         owner,
         {"login": "bstaff", "name": "B", "password": "b-password-123", "role": "cashier"},
     )
+    reward = await create_reward(other_tenant, owner, {"code": "B", "name": "b", "points_cost": 1})
+    await adjust(other_tenant, owner, customer.id, 10, "seed", "seed")
+    _moved, coupon = await redeem_reward(other_tenant, owner, customer.id, reward["id"], "b")
     return {
         "tenant": other_tenant,
         "store": to_global_id("Store", store),
         "customer": to_global_id("Customer", customer.id),
         "purchase": to_global_id("Purchase", purchase.id),
         "segment": to_global_id("Segment", segment["id"]),
-        "reward": to_global_id(
-            "LoyaltyReward",
-            (
-                await create_reward(
-                    other_tenant, owner, {"code": "B", "name": "b", "points_cost": 1}
-                )
-            )["id"],
-        ),
+        "reward": to_global_id("LoyaltyReward", reward["id"]),
+        "coupon": coupon["code"],
         "task": to_global_id("Task", task),
         "staff": to_global_id("Staff", staff),
         "phone": "13987654321",
@@ -207,6 +205,11 @@ PROBES = {
         "{ sampleVisitTotal }",
         {},
         lambda b, v, a: b["data"]["sampleVisitTotal"] == 0,
+    ),
+    "loyaltyCouponUse": (
+        "mutation($cc: String!) { loyaltyCouponUse(code: $cc) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "loyaltyCouponUse"),
     ),
     "loyaltyRewards": (
         "{ loyaltyRewards { code } }",
@@ -348,6 +351,7 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "p": victim["purchase"],
         "g": victim["segment"],
         "w": victim["reward"],
+        "cc": victim["coupon"],
         "t": victim["task"],
         "phone": victim["phone"],
     }

@@ -587,6 +587,16 @@ async def test_rewards_issue_coupons_within_limits(api, tenant, owner, make_key,
     assert limited["data"]["loyaltyRewardRedeem"]["errors"] == [
         {"field": "rewardId", "code": "limit_reached"}
     ]
+    use = (
+        "mutation($c: String!) { loyaltyCouponUse(code: $c) { coupon { status } errors { code } } }"
+    )
+    code = first["coupon"]["code"]
+    used = await api.gql(use, {"c": code.lower()}, key=key)
+    assert used["data"]["loyaltyCouponUse"] == {"coupon": {"status": "used"}, "errors": []}
+    twice = await api.gql(use, {"c": code}, key=key)
+    assert twice["data"]["loyaltyCouponUse"]["errors"] == [{"code": "coupon_used"}]
+    unknown = await api.gql(use, {"c": "NOPE"}, key=key)
+    assert unknown["data"]["loyaltyCouponUse"]["errors"] == [{"code": "not_found"}]
     catalogue = await api.gql("{ loyaltyRewards { code stock } }", key=key)
     assert catalogue["data"]["loyaltyRewards"] == [{"code": "TEA", "stock": 1}]
     points = await _points(api, key, customer)
@@ -628,3 +638,14 @@ async def test_concurrent_reward_redemptions_respect_limit_and_stock(
     assert (await balances(tenant, [rich.id]))[rich.id][0] == 10_000 - 30
     many = await asyncio.gather(*(attempt(c, scarce["id"], f"s{c}") for c in others))
     assert many.count(True) == 5
+
+
+async def test_signup_bonus_once(tenant, owner, runtime, enable_plugins, deliver_events):
+    from core.customers.service import create_customer
+    from plugins.loyalty.ledger import balances
+
+    await enable_plugins(tenant, "loyalty", settings={"signup_bonus": 50})
+    c = await create_customer(tenant, owner, {"name": "new"})
+    await deliver_events(tenant)
+    await deliver_events(tenant)
+    assert (await balances(tenant, [c.id]))[c.id] == (50, 0)
