@@ -16,6 +16,7 @@ from litestar import Litestar, Request, Response, post
 
 from core.config import get_settings
 from core.crypto import FieldCipher, mask_phone
+from core.customers.service import field_context
 from core.phone import normalize_phone
 
 _state: dict[str, Any] = {}
@@ -63,8 +64,7 @@ async def lookup(request: Request[Any, Any, Any]) -> Response[bytes]:
         )
     customer = None
     if row is not None:
-        context = tenant_id.bytes + b"phone"
-        phone = cipher.decrypt(row["phone_enc"], context=context)
+        phone = cipher.decrypt(row["phone_enc"], context=field_context(tenant_id, "phone"))
         customer = {"id": str(row["id"]), "name": row["name"], "phone": mask_phone(phone)}
     return Response(
         msgspec.json.encode({"data": {"customerByPhone": customer}}), media_type="application/json"

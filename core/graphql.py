@@ -23,6 +23,7 @@ from uuid import UUID
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from core.context import Actor, TenantInfo
 from core.errors import Conflict, MendianError, NotFound, ValidationFailed
@@ -181,14 +182,12 @@ async def attempt(run: Callable[[], Awaitable[R]]) -> tuple[R | None, list[UserE
 def user_errors(exc: MendianError) -> list[UserError]:
     """A business failure as payload errors (all of a validation's field errors)."""
     errors = exc.errors if isinstance(exc, ValidationFailed) else [exc]
-    return [UserError(field=_camel(e.field), code=e.code, message=e.message) for e in errors]
-
-
-def _camel(name: str | None) -> str | None:
-    if not name:
-        return name
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+    return [
+        UserError(
+            field=to_camel_case(e.field) if e.field else e.field, code=e.code, message=e.message
+        )
+        for e in errors
+    ]
 
 
 @strawberry.type(description="Where a page of a connection ends.")

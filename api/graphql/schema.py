@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import strawberry
@@ -33,6 +32,7 @@ from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
+from strawberry.utils.str_converters import to_camel_case
 
 from api.graphql.cost import CostLimit
 from api.graphql.operations import CoreMutation, CoreQuery, PublicMutation, PublicQuery
@@ -89,11 +89,6 @@ class PluginEnabled(FieldExtension):
 def _owner(f: StrawberryField) -> str | None:
     owner = dict(f.metadata or {}).get(PLUGIN_KEY)
     return str(owner) if owner is not None else None
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
 def _definition(cls: Any) -> StrawberryObjectDefinition:
@@ -191,7 +186,7 @@ class SchemaRegistry:
             definition = _definition(cls)
             definition.fields[:] = [f for f in definition.fields if _owner(f) is None]
         owners: dict[tuple[str, str], str] = {
-            (name, _camel(f.python_name)): "core"
+            (name, to_camel_case(f.python_name)): "core"
             for name, cls in targets.items()
             for f in _definition(cls).fields
         }
@@ -219,10 +214,10 @@ class SchemaRegistry:
                             f"({', '.join(EXTENSION_POINTS)})"
                         )
                     for name, f in fields.items():
-                        key = (target, _camel(name))
+                        key = (target, to_camel_case(name))
                         if key in owners:
                             raise GraphQLContributionError(
-                                f"{target}.{_camel(name)} is contributed by both "
+                                f"{target}.{to_camel_case(name)} is contributed by both "
                                 f"{owners[key]!r} and {plugin_id!r}"
                             )
                         owners[key] = plugin_id
@@ -265,6 +260,3 @@ class SchemaRegistry:
                     f"the GraphQL types of {sorted(modules)} clash: {exc}"
                 ) from exc
             raise
-
-    def schemas(self) -> Iterator[tuple[frozenset[str], ModuleSchema]]:
-        yield from self._schemas.items()

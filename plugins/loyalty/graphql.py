@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-import msgspec
 import strawberry
 from strawberry.types import Info
 
@@ -27,6 +26,7 @@ from core.graphql import (
     to_global_id,
 )
 from plugins.loyalty import ledger, rewards
+from plugins.loyalty.settings import settings_for
 
 __all__ = ["contributions"]
 
@@ -87,13 +87,10 @@ async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
     actor.require("customers:read")
 
     async def load(ids: list[UUID]) -> list[LoyaltyStatus]:
-        from core.plugins import get_runtime
         from plugins.loyalty.expiry import expiring_soon
-        from plugins.loyalty.settings import LoyaltySettings
 
         found = await ledger.standings(tenant, ids)
-        raw = await get_runtime().settings(tenant.id, "loyalty")
-        settings = msgspec.convert(raw, LoyaltySettings)
+        settings = await settings_for(tenant)
         names = {t.code: t.name for t in settings.tiers}
         soon = await expiring_soon(
             tenant, ids, dt.datetime.now(dt.UTC), settings.expiry_notice_days

@@ -13,9 +13,10 @@ import dataclasses
 import datetime as dt
 import hashlib
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import msgspec
@@ -35,6 +36,7 @@ __all__ = [
     "check_customer",
     "debit",
     "entries",
+    "keyed",
     "lock_account",
     "redeem",
     "replay",
@@ -45,6 +47,7 @@ __all__ = [
 ]
 
 MAX_POINTS = 10_000_000
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -398,6 +401,31 @@ async def replay(key: str, digest: str) -> Movement | None:
     )
 
 
+async def keyed(
+    tenant: TenantInfo,
+    key: str,
+    digest: str,
+    apply: Callable[[], Awaitable[R]],
+    replayed: Callable[[Movement], Awaitable[R]],
+) -> R:
+    """An idempotent ledger request: the first call with ``key`` runs ``apply`` in one tenant
+    transaction; later calls (or a concurrent one that lost the race on the key's unique index)
+    answer ``replayed`` of the entry written; the same key with another payload is an error."""
+    if not 1 <= len(key) <= 100:
+        raise ValidationFailed("idempotencyKey must be 1-100 characters", field="idempotencyKey")
+    try:
+        async with tenant_tx(tenant.id):
+            found = await replay(key, digest)
+            return await (replayed(found) if found is not None else apply())
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+    async with tenant_tx(tenant.id, write=False):
+        found = await replay(key, digest)
+        assert found is not None
+        return await replayed(found)
+
+
 async def _keyed(
     tenant: TenantInfo,
     actor: Actor,
@@ -408,44 +436,34 @@ async def _keyed(
     source: str,
     reason: str,
 ) -> Movement:
-    if not 1 <= len(key) <= 100:
-        raise ValidationFailed("idempotencyKey must be 1-100 characters", field="idempotencyKey")
     digest = request_hash(
         {"customer": str(customer_id), "points": points, "kind": kind, "reason": reason}
     )
-    try:
-        async with tenant_tx(tenant.id):
-            found = await replay(key, digest)
-            if found is not None:
-                return found
-            await check_customer(tenant.id, customer_id)
-            balance = await _move(tenant.id, customer_id, points, 0)
-            if balance is None:
-                raise ValidationFailed(
-                    "not enough points", field="points", code="insufficient_points"
-                )
-            moved = await _record(
-                tenant,
-                customer_id,
-                kind=kind,
-                points=points,
-                source=source,
-                idempotency_key=key,
-                request_hash=digest,
-                actor=f"{actor.kind}:{actor.id}"[:64],
-                reason=reason,
-            )
-            if kind == "adjust" and points > 0:
-                await _awarded(moved, None)
-            return dataclasses.replace(moved, balance=balance)
-    except Exception as exc:
-        if not is_unique_violation(exc):
-            raise
-    # A concurrent request with the same key won: answer what it did.
-    async with tenant_tx(tenant.id, write=False):
-        found = await replay(key, digest)
-    assert found is not None
-    return found
+
+    async def apply() -> Movement:
+        await check_customer(tenant.id, customer_id)
+        balance = await _move(tenant.id, customer_id, points, 0)
+        if balance is None:
+            raise ValidationFailed("not enough points", field="points", code="insufficient_points")
+        moved = await _record(
+            tenant,
+            customer_id,
+            kind=kind,
+            points=points,
+            source=source,
+            idempotency_key=key,
+            request_hash=digest,
+            actor=f"{actor.kind}:{actor.id}"[:64],
+            reason=reason,
+        )
+        if kind == "adjust" and points > 0:
+            await _awarded(moved, None)
+        return dataclasses.replace(moved, balance=balance)
+
+    async def same(found: Movement) -> Movement:
+        return found
+
+    return await keyed(tenant, key, digest, apply, same)
 
 
 async def redeem(

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import msgspec
-
 from core import PluginManifest, TenantInfo, hookimpl
 from plugins.loyalty import hookspecs
-from plugins.loyalty.settings import LoyaltySettings
+from plugins.loyalty.settings import LoyaltySettings, settings_for
 
 manifest = PluginManifest(
     id="loyalty",
@@ -30,25 +28,18 @@ manifest = PluginManifest(
 )
 
 
-async def _settings(tenant: TenantInfo) -> LoyaltySettings:
-    from core.plugins import get_runtime
-
-    raw = await get_runtime().settings(tenant.id, "loyalty")
-    return msgspec.convert(raw, LoyaltySettings, str_keys=True)
-
-
 @hookimpl
 async def on_purchase_recorded(tenant: TenantInfo, event: dict[str, Any]) -> None:
     from plugins.loyalty.ledger import accrue
 
-    await accrue(tenant, event, await _settings(tenant))
+    await accrue(tenant, event, await settings_for(tenant))
 
 
 @hookimpl
 async def on_customer_created(tenant: TenantInfo, event: dict[str, Any]) -> None:
     from plugins.loyalty.ledger import signup_bonus
 
-    await signup_bonus(tenant, UUID(event["customer_id"]), await _settings(tenant))
+    await signup_bonus(tenant, UUID(event["customer_id"]), await settings_for(tenant))
 
 
 @hookimpl
@@ -105,14 +96,14 @@ def register_scheduled_jobs() -> list[Any]:
 
         from plugins.loyalty.tiers import evaluate
 
-        await evaluate(tenant, await _settings(tenant), dt.datetime.now(dt.UTC))
+        await evaluate(tenant, await settings_for(tenant), dt.datetime.now(dt.UTC))
 
     async def expire_points(tenant: TenantInfo) -> None:
         import datetime as dt
 
         from plugins.loyalty.expiry import expire
 
-        await expire(tenant, await _settings(tenant), dt.datetime.now(dt.UTC))
+        await expire(tenant, await settings_for(tenant), dt.datetime.now(dt.UTC))
 
     return [
         ScheduledJob(

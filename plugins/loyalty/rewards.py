@@ -89,74 +89,67 @@ async def redeem_reward(
 ) -> tuple[ledger.Movement, dict[str, Any]]:
     """Buy a reward with points: ``(ledger entry with the new balance, coupon)``."""
     actor.require("purchases:write")
-    if not 1 <= len(key) <= 100:
-        raise ValidationFailed("idempotencyKey must be 1-100 characters", field="idempotencyKey")
     digest = ledger.request_hash(
         {"customer": str(customer_id), "reward": str(reward_id), "kind": "reward"}
     )
-    try:
-        async with tenant_tx(tenant.id):
-            found = await ledger.replay(key, digest)
-            if found is not None:
-                return found, await _coupon_of(found.id)
-            await ledger.check_customer(tenant.id, customer_id)
-            reward = (
-                await LoyaltyReward.select()
-                .where(LoyaltyReward.id == reward_id, LoyaltyReward.active.eq(True))
-                .first()
+
+    async def apply() -> tuple[ledger.Movement, dict[str, Any]]:
+        await ledger.check_customer(tenant.id, customer_id)
+        reward = (
+            await LoyaltyReward.select()
+            .where(LoyaltyReward.id == reward_id, LoyaltyReward.active.eq(True))
+            .first()
+        )
+        if reward is None:
+            raise NotFound("reward not found", field="rewardId")
+        await ledger.lock_account(tenant.id, customer_id)  # one redemption per customer at once
+        limit = reward["per_customer_limit"]
+        if limit is not None and (
+            await LoyaltyCoupon.count().where(
+                LoyaltyCoupon.customer_id == customer_id, LoyaltyCoupon.reward_id == reward_id
             )
-            if reward is None:
-                raise NotFound("reward not found", field="rewardId")
-            await ledger.lock_account(tenant.id, customer_id)  # one redemption per customer at once
-            limit = reward["per_customer_limit"]
-            if limit is not None and (
-                await LoyaltyCoupon.count().where(
-                    LoyaltyCoupon.customer_id == customer_id, LoyaltyCoupon.reward_id == reward_id
-                )
-                >= limit
-            ):
-                raise ValidationFailed(
-                    "this customer has reached the reward's limit",
-                    field="rewardId",
-                    code="limit_reached",
-                )
-            if reward["stock"] is not None and not await fetch(
-                "UPDATE loyalty_reward SET stock = stock - 1 WHERE tenant_id = {} AND id = {} "
-                "AND stock > 0 RETURNING stock",
-                tenant.id,
-                reward_id,
-            ):
-                raise ValidationFailed("out of stock", field="rewardId", code="out_of_stock")
-            moved, balance = await ledger.debit(
-                tenant,
-                actor,
-                customer_id,
-                reward["points_cost"],
-                key,
-                digest,
-                "reward",
-                f"reward {reward['code']}",
+            >= limit
+        ):
+            raise ValidationFailed(
+                "this customer has reached the reward's limit",
+                field="rewardId",
+                code="limit_reached",
             )
-            now = dt.datetime.now(dt.UTC)
-            coupon: dict[str, Any] = {
-                "id": uuid4(),
-                "reward_id": reward_id,
-                "customer_id": customer_id,
-                "code": _code(),
-                "status": "issued",
-                "entry_id": moved.id,
-                "valid_until": now + dt.timedelta(days=reward["valid_days"]),
-                "created_at": now,
-            }
-            await LoyaltyCoupon.insert(LoyaltyCoupon(**coupon))
-            return dataclasses.replace(moved, balance=balance), coupon
-    except Exception as exc:
-        if not is_unique_violation(exc):
-            raise
-    async with tenant_tx(tenant.id, write=False):  # a concurrent request with the key won
-        found = await ledger.replay(key, digest)
-        assert found is not None
+        if reward["stock"] is not None and not await fetch(
+            "UPDATE loyalty_reward SET stock = stock - 1 WHERE tenant_id = {} AND id = {} "
+            "AND stock > 0 RETURNING stock",
+            tenant.id,
+            reward_id,
+        ):
+            raise ValidationFailed("out of stock", field="rewardId", code="out_of_stock")
+        moved, balance = await ledger.debit(
+            tenant,
+            actor,
+            customer_id,
+            reward["points_cost"],
+            key,
+            digest,
+            "reward",
+            f"reward {reward['code']}",
+        )
+        now = dt.datetime.now(dt.UTC)
+        coupon: dict[str, Any] = {
+            "id": uuid4(),
+            "reward_id": reward_id,
+            "customer_id": customer_id,
+            "code": _code(),
+            "status": "issued",
+            "entry_id": moved.id,
+            "valid_until": now + dt.timedelta(days=reward["valid_days"]),
+            "created_at": now,
+        }
+        await LoyaltyCoupon.insert(LoyaltyCoupon(**coupon))
+        return dataclasses.replace(moved, balance=balance), coupon
+
+    async def replayed(found: ledger.Movement) -> tuple[ledger.Movement, dict[str, Any]]:
         return found, await _coupon_of(found.id)
+
+    return await ledger.keyed(tenant, key, digest, apply, replayed)
 
 
 async def use_coupon(tenant: TenantInfo, actor: Actor, code: str) -> dict[str, Any]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 from msgspec import Meta
 
-__all__ = ["EarnRule", "LoyaltySettings", "Tier"]
+if TYPE_CHECKING:
+    from core import TenantInfo
+
+__all__ = ["EarnRule", "LoyaltySettings", "Tier", "settings_for"]
 
 
 class Tier(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -90,3 +93,11 @@ class LoyaltySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     def rank(self, code: str) -> int:
         """Position of a tier (``-1``: none or no longer configured)."""
         return next((i for i, t in enumerate(self.tiers) if t.code == code), -1)
+
+
+async def settings_for(tenant: TenantInfo) -> LoyaltySettings:
+    """The tenant's programme (stored settings over the defaults; cached by the runtime)."""
+    from core.plugins import get_runtime
+
+    raw = await get_runtime().settings(tenant.id, "loyalty")
+    return msgspec.convert(raw, LoyaltySettings, str_keys=True)
