@@ -28,6 +28,7 @@ QUERY = "query($phone: String!) { customerByPhone(phone: $phone) { id name phone
 @dataclass
 class WrkResult:
     rps: float
+    requests: int
     p50_ms: float
     p99_ms: float
     errors: int
@@ -47,6 +48,7 @@ def _wrk(url: str, script: Path, seconds: int, connections: int) -> WrkResult:
         check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -54,7 +56,7 @@ def _wrk(url: str, script: Path, seconds: int, connections: int) -> WrkResult:
     errors = int(bad.group(1)) if bad else 0
     if socket:
         errors += sum(int(n) for n in re.findall(r"\d+", socket.group(1)))
-    return WrkResult(rps, p50, p99, errors)
+    return WrkResult(rps, requests, p50, p99, errors)
 
 
 async def _seed(customers: int) -> tuple[str, list[str]]:
@@ -100,9 +102,11 @@ end
     return path
 
 
-def _serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _serve(
+    target: str, port: int, env: dict[str, str], workers: int = 1
+) -> subprocess.Popen[bytes]:
     args = [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--log-level", "warning"]
-    args += ["--no-access-log", "--workers", "1"]
+    args += ["--no-access-log", "--workers", str(workers)]
     if target.endswith("create_app"):
         args.append("--factory")
     return subprocess.Popen(args, env=env)  # noqa: S603 - our own interpreter and module
@@ -237,7 +241,12 @@ async def _accrual_counts(tenant: Any) -> tuple[int, int, int]:
 
 
 def bench_loyalty(
-    report: Callable[[str], None], *, seconds: int = 15, connections: int = 16, customers: int = 200
+    report: Callable[[str], None],
+    *,
+    seconds: int = 15,
+    connections: int = 16,
+    customers: int = 200,
+    workers: int = 2,
 ) -> None:
     """``purchaseRecord`` with points accrual over HTTP: throughput, latency, and whether every
     sale earned exactly once (accrual runs in the worker from the durable events)."""
@@ -265,7 +274,15 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {key}"
 local customers = {{{listed}}}
 local n = 0
-local prefix = tostring(math.random(1, 1000000000))
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+init = function(args)
+  prefix = "{uuid.uuid4().hex}-" .. tid
+  math.randomseed(tid)
+end
 request = function()
   n = n + 1
   local c = customers[math.random(#customers)]
@@ -274,7 +291,7 @@ request = function()
 end
 """
         )
-        server = _serve("api.app:create_app", 8713, env)
+        server = _serve("api.app:create_app", 8713, env, workers)
         worker = None
         if settings.redis_url:
             worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
@@ -303,17 +320,22 @@ end
             server.wait(10)
             if worker is not None:
                 worker.terminate()
-                worker.wait(20)
+                try:
+                    worker.wait(30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    report("  the worker did not stop within 30 s of SIGTERM: killed")
     report(
         f"purchaseRecord with accrual over HTTP, PostgreSQL with RLS, wrk {connections} "
-        f"connections x {seconds} s, 1 server worker{' + 1 mendian worker' if worker else ''}:"
+        f"connections x {seconds} s, {workers} server processes"
+        f"{' + 1 mendian worker' if worker else ''}:"
     )
     report(
         f"  {result.rps:8.0f} sales/s   p50 {result.p50_ms:6.2f} ms   p99 {result.p99_ms:6.2f} ms"
         f"   HTTP errors {result.errors}"
     )
     report(
-        f"  {sales} sales, {earns} accruals ({points} points, expected {sales * 25}); "
+        f"  {result.requests} requests, {sales} sales, {earns} accruals ({points} points, expected {sales * 25}); "
         f"lost {sales - earns}, doubled {max(0, earns - sales)}; "
         f"all accrued {lag:.1f} s after the load ended"
     )

@@ -589,13 +589,14 @@ def bench_api_command(seconds: int, connections: int, customers: int) -> None:
 @bench.command("loyalty")
 @click.option("--seconds", default=15, show_default=True)
 @click.option("--connections", default=16, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="Server processes (one per core).")
 @with_settings
-def bench_loyalty_command(seconds: int, connections: int) -> None:
+def bench_loyalty_command(seconds: int, connections: int, workers: int) -> None:
     """purchaseRecord with points accrual (wrk): throughput, p99, lost or doubled accruals."""
     from api.bench_api import bench_loyalty
 
     try:
-        bench_loyalty(console.print, seconds=seconds, connections=connections)
+        bench_loyalty(console.print, seconds=seconds, connections=connections, workers=workers)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -16,10 +16,12 @@ that owns nothing and cannot bypass RLS.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from functools import lru_cache
+from string import Formatter
 from typing import Any
 from uuid import UUID
 
@@ -46,10 +48,12 @@ __all__ = [
     "current_tenant",
     "execute",
     "fetch",
+    "insert_rows",
     "platform_tx",
     "tenant_tx",
 ]
 
+POOL_CLOSE_SECONDS = 10.0
 current_tenant: contextvars.ContextVar[UUID | None] = contextvars.ContextVar(
     "mendian_current_tenant", default=None
 )
@@ -188,8 +192,12 @@ class Database:
             await self.engine.start_connection_pool(min_size=1, max_size=self.settings.db_pool_size)
 
     async def stop(self) -> None:
-        if isinstance(self.engine, PostgresEngine):
-            await self.engine.close_connection_pool()
+        """Close the pool, waiting up to ``POOL_CLOSE_SECONDS`` for checked-out connections
+        (asyncpg terminates the rest when the wait is cut short): a stuck task cannot hang exit."""
+        if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.engine.pool.close(), POOL_CLOSE_SECONDS)
+            self.engine.pool = None
 
     def bind(self, tables: Iterable[type[Table]]) -> None:
         """Point the given tables at the app engine (the role without BYPASSRLS)."""
@@ -243,11 +251,18 @@ async def tenant_tx(tenant_id: UUID, *, write: bool = True) -> AsyncIterator[Non
         callback()
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def _numbered(sql: str) -> str:
-    """``{}`` placeholders → asyncpg's ``$1, $2, …``."""
-    parts = sql.split("{}")
-    return "".join(p + (f"${i}" if i < len(parts) else "") for i, p in enumerate(parts, 1))
+    """``{}`` placeholders → asyncpg's ``$1, $2, …`` (``{{``/``}}`` are literal braces, as in
+    piccolo's ``QueryString``)."""
+    out: list[str] = []
+    n = 0
+    for literal, field, _spec, _conversion in Formatter().parse(sql):
+        out.append(literal)
+        if field is not None:
+            n += 1
+            out.append(f"${n}")
+    return "".join(out)
 
 
 async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -297,9 +312,27 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     if current_tenant.get() is None and not _platform_scope.get():
         raise UnscopedQuery("raw SQL outside a tenant transaction")
     engine = get_database().engine
-    result = await engine.run_querystring(QueryString(sql, *args))
-    rows: Sequence[Any] = result or []
+    if isinstance(engine, PostgresEngine) and (tx := engine.current_transaction.get()):
+        # Straight to the transaction's connection: the same statement piccolo would send,
+        # without building a ``QueryString`` for it (the write paths' hot loop).
+        rows: Sequence[Any] = await tx.connection.fetch(_numbered(sql), *args)
+    else:
+        rows = await engine.run_querystring(QueryString(sql, *args)) or []
     return [dict(r) for r in rows]
+
+
+async def insert_rows(table: str, rows: Sequence[dict[str, Any]]) -> None:
+    """One multi-row ``INSERT`` of plain values in the current tenant transaction (the hot
+    write paths; every row has the first row's columns). ``table`` and the column names are
+    code, never input."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    row = "(" + ", ".join("{}" for _ in columns) + ")"
+    await fetch(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join(row for _ in rows),
+        *(r[c] for r in rows for c in columns),
+    )
 
 
 async def execute(sql: str, *args: Any) -> None:

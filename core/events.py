@@ -6,14 +6,15 @@ committed with the change, a crash between commit and delivery loses nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
 
-from core.db import after_commit, current_tenant
-from core.tables import EventOutbox
+from core.db import after_commit, current_tenant, insert_rows
+from core.errors import UnscopedQuery
 
 __all__ = ["emit", "set_event_listener"]
 
@@ -37,16 +38,23 @@ def _kick(tenant_id: UUID) -> Callable[[], None]:
 
 async def emit(name: str, subject_id: object, payload: dict[str, Any]) -> UUID:
     """Append event ``name`` (``purchase.recorded`` …); call inside ``tenant_tx``."""
-    event_id = uuid4()
-    await EventOutbox.insert(
-        EventOutbox(
-            id=event_id,
-            name=name,
-            subject_id=str(subject_id),
-            payload=msgspec.json.encode(payload).decode(),
-        )
-    )
     tenant_id = current_tenant.get()
-    if tenant_id is not None:
-        after_commit(_kick(tenant_id))
+    if tenant_id is None:
+        raise UnscopedQuery("emit() belongs inside the tenant transaction of the change")
+    event_id = uuid4()
+    await insert_rows(
+        "event_outbox",
+        [
+            {
+                "tenant_id": tenant_id,
+                "id": event_id,
+                "name": name,
+                "subject_id": str(subject_id),
+                "payload": msgspec.json.encode(payload).decode(),
+                "created_at": dt.datetime.now(dt.UTC),
+                "note": "",
+            }
+        ],
+    )
+    after_commit(_kick(tenant_id))
     return event_id

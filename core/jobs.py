@@ -28,6 +28,7 @@ __all__ = ["BUILTIN_JOBS", "DeliveryKicker", "JobTable", "run_worker", "saq_queu
 
 log = logging.getLogger("mendian.jobs")
 DELIVERY_BATCH = 500
+DELIVERY_LOCK_SECONDS = 90  # > the job's 60 s timeout
 
 
 async def _rfm_nightly(tenant: TenantInfo) -> None:
@@ -99,28 +100,81 @@ def saq_queue(url: str, name: str = "mendian") -> Any:
 class DeliveryKicker:
     """With Redis: once a transaction that wrote events commits, enqueue that tenant's delivery
     job right away instead of waiting for the minute pump (which stays as the safety net).
-    Keys are per half second, so a burst of commits enqueues at most two jobs a second."""
+
+    Per tenant and second, one immediate job (key ``deliver:<tenant>:<second>``) and one
+    trailing job scheduled for the next second: a commit later in the same second, after the
+    immediate job has drained, is still followed by a job that starts after it. A burst of
+    commits costs two enqueues a second per process, de-duplicated here without Redis."""
 
     def __init__(self, queue: Any) -> None:
         self.queue = queue
         self._pending: set[asyncio.Task[None]] = set()
+        self._kicked: dict[UUID, int] = {}  # tenant → the last second enqueued
 
     def __call__(self, tenant_id: UUID) -> None:
-        task = asyncio.get_running_loop().create_task(self._enqueue(tenant_id))
+        second = int(time.time())
+        if self._kicked.get(tenant_id) == second:
+            return
+        if len(self._kicked) > 10_000:
+            self._kicked.clear()
+        self._kicked[tenant_id] = second
+        task = asyncio.get_running_loop().create_task(self._enqueue(tenant_id, second))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _enqueue(self, tenant_id: UUID) -> None:
-        bucket = int(time.time() * 2)
+    async def _enqueue(self, tenant_id: UUID, second: int) -> None:
         try:
-            await self.queue.enqueue(
-                "deliver_events",
-                tenant_id=str(tenant_id),
-                key=f"deliver:{tenant_id}:{bucket}",
-                timeout=60,
-            )
+            for key, scheduled in (
+                (f"deliver:{tenant_id}:{second}", 0),
+                (f"deliver:{tenant_id}:{second + 1}:trailing", second + 1),
+            ):
+                await self.queue.enqueue(
+                    "deliver_events",
+                    tenant_id=str(tenant_id),
+                    key=key,
+                    scheduled=scheduled,
+                    timeout=60,
+                )
         except Exception:  # Redis down: the pump (or the next kick) delivers; nothing is lost
             log.warning("could not enqueue event delivery for tenant %s", tenant_id, exc_info=True)
+
+
+async def single_deliverer(
+    tenant_id: UUID, drain: Callable[[], Awaitable[tuple[int, bool]]]
+) -> int:
+    """Run ``drain`` (→ ``(delivered, finished)``) as the tenant's only deliverer, leaving no
+    kick unserved. Every caller first raises the tenant's *dirty* flag, then tries the lock;
+    the holder clears the flag before each drain and, after releasing the lock, takes it again
+    if the flag is up. A caller that finds the lock taken returns at once: its flag was raised
+    before the holder released, so the holder (or its next round) sees it."""
+    from redis.exceptions import LockError
+
+    from core.redis import get_redis, key
+
+    client = get_redis()
+    if client is None:
+        return (await drain())[0]
+    dirty = key(tenant_id, "delivery", "dirty")
+    await client.set(dirty, "1", ex=3600)
+    delivered = 0
+    while True:
+        lock = client.lock(key(tenant_id, "delivery", "lock"), timeout=DELIVERY_LOCK_SECONDS)
+        if not await lock.acquire(blocking=False):
+            return delivered
+        try:
+            while await client.delete(dirty):
+                done, finished = await drain()
+                delivered += done
+                if not finished:
+                    await client.set(dirty, "1", ex=3600)
+                    return delivered
+        finally:
+            try:
+                await lock.release()
+            except LockError:  # expired under a stalled drain: a later kick takes over
+                log.warning("event delivery lock for tenant %s had expired", tenant_id)
+        if not await client.exists(dirty):
+            return delivered
 
 
 def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]], list[Any]]:
@@ -139,17 +193,26 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
         return bool(tenant) and await table.run_for_tenant(job, tenant)  # type: ignore[arg-type]
 
     async def deliver_events(ctx: Context, *, tenant_id: str) -> int:
-        """Deliver batches until the backlog is gone (or 50 s pass: the next kick continues);
-        events whose handlers keep failing wait for their retry time, they do not spin here."""
+        """Deliver the tenant's backlog; one deliverer per tenant at a time (see
+        :func:`single_deliverer`), so the kicks of a burst of sales do not race on one page."""
         tenant = await _tenant(tenant_id)
         if tenant is None:
             return 0
-        delivered, deadline = 0, time.monotonic() + 50
-        while True:
-            stats = await deliver_pending(table.runtime, tenant, limit=DELIVERY_BATCH)
-            delivered += stats.delivered
-            if stats.events < DELIVERY_BATCH or not stats.delivered or time.monotonic() > deadline:
-                return delivered
+        worker = ctx.get("worker")
+        stopping = worker.event.is_set if worker is not None else (lambda: False)
+        deadline = time.monotonic() + 50
+
+        async def drain() -> tuple[int, bool]:
+            delivered = 0
+            while True:
+                stats = await deliver_pending(table.runtime, tenant, limit=DELIVERY_BATCH)
+                delivered += stats.delivered
+                if stats.events < DELIVERY_BATCH or not stats.delivered:
+                    return delivered, True
+                if stopping() or time.monotonic() > deadline:
+                    return delivered, False  # the next kick, or the minute pump, goes on
+
+        return await single_deliverer(tenant.id, drain)
 
     async def send_messages(ctx: Context, *, tenant_id: str) -> int:
         tenant = await _tenant(tenant_id)
@@ -236,6 +299,9 @@ async def run_worker(runtime: PluginRuntime, *, burst: bool = False) -> None:
         burst=burst,
         concurrency=8,
         dequeue_timeout=1 if burst else 0,
+        # SAQ waits this long for every task (its own upkeep loops too) before cancelling: a
+        # drain stops between pages, so a handler is not cut off mid-transaction.
+        shutdown_grace_period_s=5,
     )
     await worker.start()
 

@@ -18,14 +18,14 @@ import msgspec
 from msgspec import Meta
 
 from core.context import Actor, TenantInfo
-from core.db import get_database, is_unique_violation, tenant_tx
+from core.db import fetch, get_database, insert_rows, is_unique_violation, tenant_read, tenant_tx
 from core.errors import IdempotencyMismatch, NotFound, ValidationFailed
 from core.events import emit
 from core.money import from_minor, to_minor
 from core.plugins.hooks import validate_hook
 from core.rfm import recompute_customers
 from core.sql import run
-from core.tables import Customer, Purchase, PurchaseLine, Staff, Store
+from core.tables import Purchase, PurchaseLine
 from core.validation import convert
 
 __all__ = [
@@ -177,18 +177,7 @@ async def _load(purchase_id: UUID) -> PurchaseView:
         channel=row["channel"],
         receipt_no=row["receipt_no"],
         refund_of_id=row["refund_of_id"],
-        lines=[
-            PurchaseLineView(
-                line_no=ln["line_no"],
-                sku=ln["sku"],
-                name=ln["name"],
-                category=ln["category"],
-                qty=Decimal(ln["qty_milli"]) / 1000,
-                unit_price=from_minor(ln["unit_price_minor"], cur),
-                amount=from_minor(ln["amount_minor"], cur),
-            )
-            for ln in lines
-        ],
+        lines=[_line_view(ln, cur) for ln in lines],
     )
 
 
@@ -201,6 +190,17 @@ async def get_purchase(tenant: TenantInfo, actor: Actor, purchase_id: UUID) -> P
 async def _replay(
     tenant: TenantInfo, key: str | None, receipt: str | None, digest: str
 ) -> PurchaseView | None:
+    if key is None and receipt is None:
+        return None
+    found = await tenant_read(
+        tenant.id,
+        "SELECT id FROM purchase WHERE tenant_id = {} AND (idempotency_key = {} OR receipt_no = {})",
+        tenant.id,
+        key,
+        receipt,
+    )
+    if not found:  # the common case: one statement, no ORM
+        return None
     async with tenant_tx(tenant.id, write=False):
         existing = await _existing(key, receipt, digest)
         if existing is None:
@@ -225,7 +225,8 @@ async def record_purchase(
     if not actor.sees_store(payload.store_id):
         raise ValidationFailed("unknown store", field="store_id", code="unknown_store")
     occurred = _utc(payload.occurred_at, "occurred_at")
-    lines = []
+    purchase_id = uuid4()
+    lines: list[dict[str, Any]] = []
     total = 0
     for i, line in enumerate(payload.lines, start=1):
         qty = _qty_milli(line.qty, f"lines.{i - 1}.qty")
@@ -239,16 +240,19 @@ async def record_purchase(
         amount = int((Decimal(qty) * price / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         total += amount
         lines.append(
-            PurchaseLine(
-                tenant_id=tenant.id,
-                line_no=i,
-                sku=line.sku,
-                name=line.name,
-                category=line.category,
-                qty_milli=qty,
-                unit_price_minor=price,
-                amount_minor=amount,
-            )
+            {
+                "tenant_id": tenant.id,
+                "id": uuid4(),
+                "purchase_id": purchase_id,
+                "line_no": i,
+                "sku": line.sku,
+                "name": line.name,
+                "category": line.category,
+                "qty_milli": qty,
+                "unit_price_minor": price,
+                "amount_minor": amount,
+                "refund_of_line_id": None,
+            }
         )
     paid = (
         to_minor(payload.amount, tenant.currency, field="amount")
@@ -269,60 +273,100 @@ async def record_purchase(
         actor=actor,
         purchase=msgspec.to_builtins(payload),
     )
-    purchase_id = uuid4()
+    view = PurchaseView(
+        id=purchase_id,
+        kind="sale",
+        customer_id=payload.customer_id,
+        store_id=payload.store_id,
+        staff_id=payload.staff_id,
+        occurred_at=occurred,
+        amount=from_minor(paid, tenant.currency),
+        currency=tenant.currency,
+        channel=payload.channel,
+        receipt_no=payload.receipt_no,
+        refund_of_id=None,
+        lines=[_line_view(ln, tenant.currency) for ln in lines],
+    )
     try:
         async with tenant_tx(tenant.id):
-            if await _existing(idempotency_key, payload.receipt_no, digest) is not None:
-                raise _Raced
-            if not await Store.exists().where(Store.id == payload.store_id):
-                raise ValidationFailed("unknown store", field="store_id", code="unknown_store")
-            if payload.customer_id is not None and not await Customer.exists().where(
-                Customer.id == payload.customer_id, Customer.status == "active"
-            ):
-                raise ValidationFailed(
-                    "unknown customer", field="customer_id", code="unknown_customer"
-                )
-            if payload.staff_id is not None and not await Staff.exists().where(
-                Staff.id == payload.staff_id
-            ):
-                raise ValidationFailed(
-                    "unknown staff member", field="staff_id", code="unknown_staff"
-                )
-            await Purchase.insert(
-                Purchase(
-                    id=purchase_id,
-                    customer_id=payload.customer_id,
-                    store_id=payload.store_id,
-                    staff_id=payload.staff_id,
-                    kind="sale",
-                    occurred_at=occurred,
-                    amount_minor=paid,
-                    currency=tenant.currency,
-                    channel=payload.channel,
-                    receipt_no=payload.receipt_no,
-                    idempotency_key=idempotency_key,
-                    request_hash=digest,
-                    note=payload.note,
-                )
+            # A duplicate key or receipt meets the unique indexes below: no read first.
+            await _check_references(
+                tenant.id, payload.store_id, payload.customer_id, payload.staff_id
             )
-            for row in lines:
-                row.purchase_id = purchase_id
-            await PurchaseLine.insert(*lines)
+            await insert_rows(
+                "purchase",
+                [
+                    {
+                        "tenant_id": tenant.id,
+                        "id": purchase_id,
+                        "customer_id": payload.customer_id,
+                        "store_id": payload.store_id,
+                        "staff_id": payload.staff_id,
+                        "kind": "sale",
+                        "refund_of_id": None,
+                        "occurred_at": occurred,
+                        "amount_minor": paid,
+                        "currency": tenant.currency,
+                        "channel": payload.channel,
+                        "receipt_no": payload.receipt_no,
+                        "idempotency_key": idempotency_key,
+                        "request_hash": digest,
+                        "note": payload.note,
+                        "created_at": dt.datetime.now(dt.UTC),
+                    }
+                ],
+            )
+            await insert_rows("purchase_line", lines)
             if payload.customer_id is not None:
                 await recompute_customers(tenant, [payload.customer_id])
-            view = await _load(purchase_id)
             await emit("purchase.recorded", purchase_id, _event_payload(view))
             return view
-    except _Raced:
-        pass
     except Exception as exc:
         if not is_unique_violation(exc):
             raise
-    # A concurrent identical request won the unique index: answer with its purchase.
+    # A concurrent (or earlier) identical request won the unique index: answer with its purchase.
     replay = await _replay(tenant, idempotency_key, payload.receipt_no, digest)
     if replay is None:  # pragma: no cover - the unique index guarantees a winner exists
         raise RuntimeError("unique violation without a winning purchase")
     return replay
+
+
+def _line_view(line: dict[str, Any], currency: str) -> PurchaseLineView:
+    return PurchaseLineView(
+        line_no=line["line_no"],
+        sku=line["sku"],
+        name=line["name"],
+        category=line["category"],
+        qty=Decimal(line["qty_milli"]) / 1000,
+        unit_price=from_minor(line["unit_price_minor"], currency),
+        amount=from_minor(line["amount_minor"], currency),
+    )
+
+
+async def _check_references(
+    tenant_id: UUID, store_id: UUID, customer_id: UUID | None, staff_id: UUID | None
+) -> None:
+    """The sale's store, customer (active) and staff member exist in the tenant: one read."""
+    found = (
+        await fetch(
+            "SELECT (SELECT COUNT(*) FROM store WHERE tenant_id = {} AND id = {}) AS store, "
+            "(SELECT COUNT(*) FROM customer WHERE tenant_id = {} AND id = {} "
+            "AND status = 'active') AS customer, "
+            "(SELECT COUNT(*) FROM staff WHERE tenant_id = {} AND id = {}) AS staff",
+            tenant_id,
+            store_id,
+            tenant_id,
+            customer_id,
+            tenant_id,
+            staff_id,
+        )
+    )[0]
+    if not found["store"]:
+        raise ValidationFailed("unknown store", field="store_id", code="unknown_store")
+    if customer_id is not None and not found["customer"]:
+        raise ValidationFailed("unknown customer", field="customer_id", code="unknown_customer")
+    if staff_id is not None and not found["staff"]:
+        raise ValidationFailed("unknown staff member", field="staff_id", code="unknown_staff")
 
 
 class _Raced(Exception):

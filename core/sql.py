@@ -4,6 +4,7 @@ expressions that differ between SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from core.db import fetch, get_database
@@ -13,15 +14,22 @@ __all__ = ["named", "run", "uuid_expr"]
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
 
-def named(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
-    """``:name`` placeholders → piccolo's ``{}`` placeholders and positional args."""
-    args: list[Any] = []
+@lru_cache(maxsize=512)
+def _template(sql: str) -> tuple[str, tuple[str, ...]]:
+    names: list[str] = []
 
     def sub(match: re.Match[str]) -> str:
-        args.append(params[match.group(1)])
+        names.append(match.group(1))
         return "{}"
 
-    return _PARAM.sub(sub, sql.replace("{", "{{").replace("}", "}}")), args
+    return _PARAM.sub(sub, sql.replace("{", "{{").replace("}", "}}")), tuple(names)
+
+
+def named(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``:name`` placeholders → piccolo's ``{}`` placeholders and positional args (the
+    rewriting is cached per statement text)."""
+    text, names = _template(sql)
+    return text, [params[n] for n in names]
 
 
 async def run(sql: str, **params: Any) -> list[dict[str, Any]]:

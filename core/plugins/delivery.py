@@ -30,7 +30,7 @@ from uuid import UUID
 import msgspec
 
 from core.context import TenantInfo
-from core.db import is_unique_violation, json_value, tenant_tx
+from core.db import json_value, tenant_tx
 from core.plugins.runtime import PluginRuntime
 from core.tables import EventDelivery, EventOutbox, WebhookSubscription
 
@@ -68,29 +68,24 @@ def _backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(seconds=2 ** min(attempts, 12)), MAX_BACKOFF)
 
 
-async def _ensure_marker(tenant: TenantInfo, event_id: UUID, handler_id: str) -> dict[str, Any]:
+async def _markers(
+    tenant: TenantInfo, wanted: list[tuple[UUID, str]]
+) -> dict[tuple[UUID, str], dict[str, Any]]:
+    """Ensure a ``pending`` marker for every (event, handler) of a page and read them all: one
+    transaction, two statements (a concurrent deliverer's markers are kept: ``DO NOTHING``)."""
+    if not wanted:
+        return {}
     async with tenant_tx(tenant.id):
-        row = (
-            await EventDelivery.select()
-            .where(EventDelivery.event_id == event_id, EventDelivery.plugin_id == handler_id)
-            .first()
+        await EventDelivery.insert(
+            *(EventDelivery(event_id=event_id, plugin_id=handler) for event_id, handler in wanted)
+        ).on_conflict(
+            target=(EventDelivery.tenant_id, EventDelivery.event_id, EventDelivery.plugin_id),
+            action="DO NOTHING",
         )
-        if row is not None:
-            return dict(row)
-    try:
-        async with tenant_tx(tenant.id):
-            await EventDelivery.insert(EventDelivery(event_id=event_id, plugin_id=handler_id))
-    except Exception as exc:
-        if not is_unique_violation(exc):
-            raise
-    async with tenant_tx(tenant.id):
-        row = (
-            await EventDelivery.select()
-            .where(EventDelivery.event_id == event_id, EventDelivery.plugin_id == handler_id)
-            .first()
+        rows = await EventDelivery.select().where(
+            EventDelivery.event_id.is_in(list({event_id for event_id, _h in wanted}))
         )
-    assert row is not None
-    return dict(row)
+    return {(row["event_id"], row["plugin_id"]): dict(row) for row in rows}
 
 
 async def _attempt(
@@ -211,6 +206,9 @@ async def _deliver_page(
     now: dt.datetime,
     stats: DeliveryStats,
 ) -> None:
+    """One page: markers ensured and read in one transaction, each due handler run in its own,
+    the events whose handlers are all done marked dispatched in one statement."""
+    work: list[tuple[dict[str, Any], dict[str, Handler]]] = []
     for event in events:
         stats.events += 1
         payload = dict(json_value(event["payload"], {}))
@@ -222,13 +220,18 @@ async def _deliver_page(
             for plugin_id, fn in runtime.implementations(hook, enabled):
                 handlers[plugin_id] = _plugin_handler(fn, tenant, payload)
         for sub in subs:
-            if event["name"] in json_value(sub["events"], []) or "*" in json_value(
-                sub["events"], []
-            ):
+            listens = json_value(sub["events"], [])
+            if event["name"] in listens or "*" in listens:
                 handlers[f"webhook:{sub['id']}"] = _webhook_handler(dict(sub), event, payload)
+        work.append((event, handlers))
+    markers = await _markers(
+        tenant, [(event["id"], handler) for event, handlers in work for handler in handlers]
+    )
+    dispatched: list[UUID] = []
+    for event, handlers in work:
         pending = False
         for handler_id, run in handlers.items():
-            marker = await _ensure_marker(tenant, event["id"], handler_id)
+            marker = markers[(event["id"], handler_id)]
             if marker["status"] == "done":
                 continue
             if marker["next_attempt_at"] is not None and marker["next_attempt_at"] > now:
@@ -240,11 +243,13 @@ async def _deliver_page(
                 stats.failed += 1
                 pending = True
         if not pending:
-            async with tenant_tx(tenant.id):
-                await EventOutbox.update(
-                    {EventOutbox.dispatched_at: dt.datetime.now(dt.UTC)}
-                ).where(EventOutbox.id == event["id"])
-            stats.dispatched += 1
+            dispatched.append(event["id"])
+    if dispatched:
+        async with tenant_tx(tenant.id):
+            await EventOutbox.update({EventOutbox.dispatched_at: dt.datetime.now(dt.UTC)}).where(
+                EventOutbox.id.is_in(dispatched)
+            )
+        stats.dispatched += len(dispatched)
 
 
 def _plugin_handler(fn: Callable[..., Any], tenant: TenantInfo, payload: dict[str, Any]) -> Handler:

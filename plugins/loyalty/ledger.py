@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 import msgspec
 
 from core import Actor, Conflict, NotFound, TenantInfo, ValidationFailed
-from core.db import fetch, get_database, is_unique_violation, tenant_tx
+from core.db import fetch, get_database, insert_rows, is_unique_violation, tenant_tx
 from core.events import emit
 from plugins.loyalty.settings import LoyaltySettings
 from plugins.loyalty.tables import LoyaltyEntry
@@ -79,6 +79,8 @@ async def _ensure_account(customer_id: UUID, tenant_id: UUID) -> None:
 
 async def _move(tenant_id: UUID, customer_id: UUID, points: int, growth: int) -> int | None:
     """Add to the account unless points would go negative; the new balance, or ``None``."""
+    if points >= 0 and growth >= 0:
+        return (await _credit(tenant_id, customer_id, points, growth))[0]
     await _ensure_account(customer_id, tenant_id)
     rows = await fetch(
         "UPDATE loyalty_account SET points = points + {}, growth = growth + {}, updated_at = {} "
@@ -93,12 +95,46 @@ async def _move(tenant_id: UUID, customer_id: UUID, points: int, growth: int) ->
     return int(rows[0]["points"]) if rows else None
 
 
+async def _credit(
+    tenant_id: UUID, customer_id: UUID, points: int, growth: int
+) -> tuple[int, int, str]:
+    """Add (never subtract) in one statement, opening the account if need be; the account's
+    ``(points, growth, tier)`` after it."""
+    rows = await fetch(
+        "INSERT INTO loyalty_account (id, tenant_id, customer_id, points, growth, tier, "
+        "updated_at) VALUES ({}, {}, {}, {}, {}, '', {}) ON CONFLICT (tenant_id, customer_id) "
+        "DO UPDATE SET points = loyalty_account.points + excluded.points, "
+        "growth = loyalty_account.growth + excluded.growth, updated_at = excluded.updated_at "
+        "RETURNING points, growth, tier",
+        uuid4(),
+        tenant_id,
+        customer_id,
+        points,
+        growth,
+        dt.datetime.now(dt.UTC),
+    )
+    return int(rows[0]["points"]), int(rows[0]["growth"]), str(rows[0]["tier"])
+
+
+_ENTRY_DEFAULTS: dict[str, Any] = {
+    "points": 0,
+    "growth": 0,
+    "source_id": None,
+    "idempotency_key": None,
+    "request_hash": "",
+    "reversal_of": None,
+    "actor": "",
+    "reason": "",
+    "expires_at": None,
+}
+
+
 async def _record(tenant: TenantInfo, customer_id: UUID, **values: Any) -> Movement:
+    """Append one ledger entry (a plain ``INSERT``: the table grants nothing else)."""
     entry_id = uuid4()
     now = dt.datetime.now(dt.UTC)
-    await LoyaltyEntry.insert(
-        LoyaltyEntry(id=entry_id, customer_id=customer_id, created_at=now, **values)
-    )
+    row = {"tenant_id": tenant.id, "id": entry_id, "customer_id": customer_id, "created_at": now}
+    await insert_rows("loyalty_entry", [row | _ENTRY_DEFAULTS | values])
     return Movement(
         id=entry_id,
         customer_id=customer_id,
@@ -136,50 +172,61 @@ def _earned(
     return math.floor(base * multiplier), math.floor(amount * settings.growth_per_unit)
 
 
-async def _multiplier(
-    tenant: TenantInfo, settings: LoyaltySettings, customer_id: UUID, occurred_at: str
+def _multiplier(
+    tenant: TenantInfo,
+    settings: LoyaltySettings,
+    tier_code: str | None,
+    birthday: dt.date | str | None,
+    occurred_at: str,
 ) -> Decimal:
     """The tier's multiplier times the birthday multiplier (on the birthday, in the tenant's
     timezone)."""
     from zoneinfo import ZoneInfo
 
     multiplier = Decimal(1)
-    rows = await fetch(
-        "SELECT tier FROM loyalty_account WHERE tenant_id = {} AND customer_id = {}",
-        tenant.id,
-        customer_id,
-    )
-    if rows and rows[0]["tier"]:
-        tier = next((t for t in settings.tiers if t.code == rows[0]["tier"]), None)
+    if tier_code:
+        tier = next((t for t in settings.tiers if t.code == tier_code), None)
         multiplier *= tier.multiplier if tier else Decimal(1)
-    if settings.birthday_multiplier != 1:
-        born = await fetch(
-            "SELECT birthday FROM customer WHERE tenant_id = {} AND id = {}", tenant.id, customer_id
-        )
-        birthday = born[0]["birthday"] if born else None
+    if settings.birthday_multiplier != 1 and birthday is not None:
         day = dt.datetime.fromisoformat(occurred_at).astimezone(ZoneInfo(tenant.timezone)).date()
         if isinstance(birthday, str):
             birthday = dt.date.fromisoformat(birthday)
-        if birthday is not None and (birthday.month, birthday.day) == (day.month, day.day):
+        if (birthday.month, birthday.day) == (day.month, day.day):
             multiplier *= settings.birthday_multiplier
     return multiplier
 
 
 async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySettings) -> None:
-    """Points and growth for a sale (``purchase.recorded``); once per sale."""
+    """Points and growth for a sale (``purchase.recorded``); once per sale. Four statements:
+    one read (earned already? tier, birthday), the account, the entry, the event."""
     if not event.get("customer_id") or event.get("kind") != "sale":
         return
     customer_id, sale_id = UUID(event["customer_id"]), UUID(event["purchase_id"])
     async with tenant_tx(tenant.id):
-        if await LoyaltyEntry.exists().where(
-            LoyaltyEntry.source == "purchase", LoyaltyEntry.source_id == sale_id
-        ):
+        facts = (
+            await fetch(
+                "SELECT (SELECT COUNT(*) FROM loyalty_entry WHERE tenant_id = {} "
+                "AND source = 'purchase' AND source_id = {}) AS earned, "
+                "(SELECT tier FROM loyalty_account WHERE tenant_id = {} AND customer_id = {}) "
+                "AS tier, (SELECT birthday FROM customer WHERE tenant_id = {} AND id = {}) "
+                "AS birthday",
+                tenant.id,
+                sale_id,
+                tenant.id,
+                customer_id,
+                tenant.id,
+                customer_id,
+            )
+        )[0]
+        if facts["earned"]:
             return
-        multiplier = await _multiplier(tenant, settings, customer_id, event["occurred_at"])
+        multiplier = _multiplier(
+            tenant, settings, facts["tier"], facts["birthday"], event["occurred_at"]
+        )
         points, growth = _earned(event, settings, multiplier)
         if points == 0 and growth == 0:
             return
-        await _move(tenant.id, customer_id, points, growth)
+        _points, total_growth, tier = await _credit(tenant.id, customer_id, points, growth)
         expires = (
             dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.expiry_days)
             if settings.expiry_days
@@ -197,7 +244,7 @@ async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySet
             expires_at=expires,
         )
         await _awarded(entry, sale_id)
-        await promote(tenant, settings, customer_id, entry.created_at)
+        await promote(tenant, settings, customer_id, entry.created_at, (total_growth, tier))
 
 
 async def _awarded(entry: Movement, source_id: UUID | None) -> None:

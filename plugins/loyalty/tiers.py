@@ -60,21 +60,30 @@ async def _set_tier(
 
 
 async def promote(
-    tenant: TenantInfo, settings: LoyaltySettings, customer_id: UUID, now: dt.datetime
+    tenant: TenantInfo,
+    settings: LoyaltySettings,
+    customer_id: UUID,
+    now: dt.datetime,
+    standing: tuple[int, str] | None = None,
 ) -> None:
-    """After growth rose: move up to the tier it now reaches (never down here)."""
+    """After growth rose: move up to the tier it now reaches (never down here). ``standing``:
+    the account's ``(growth, tier)`` as the caller's write returned it (else read here)."""
     if not settings.tiers:
         return
     async with tenant_tx(tenant.id):
-        rows = await fetch(
-            "SELECT growth, tier FROM loyalty_account WHERE tenant_id = {} AND customer_id = {}",
-            tenant.id,
-            customer_id,
-        )
-        if not rows:
-            return
-        target = settings.tier_for(int(rows[0]["growth"]))
-        if target is not None and settings.rank(target.code) > settings.rank(rows[0]["tier"]):
+        if standing is None:
+            rows = await fetch(
+                "SELECT growth, tier FROM loyalty_account "
+                "WHERE tenant_id = {} AND customer_id = {}",
+                tenant.id,
+                customer_id,
+            )
+            if not rows:
+                return
+            standing = (int(rows[0]["growth"]), str(rows[0]["tier"]))
+        growth, tier = standing
+        target = settings.tier_for(growth)
+        if target is not None and settings.rank(target.code) > settings.rank(tier):
             await _set_tier(tenant, settings, customer_id, target, now)
 
 

@@ -133,3 +133,63 @@ async def test_committed_events_are_delivered_without_waiting_for_the_pump(
     finally:
         set_event_listener(None)
         await queue.disconnect()
+
+
+def _redis_url() -> str:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("REDIS_URL not set")
+    return url
+
+
+async def test_one_deliverer_per_tenant_and_no_kick_left_unserved():
+    """Ten concurrent delivery jobs for one tenant never drain at the same time, and a kick that
+    arrives while the holder drains (and so returns at once) makes the holder drain again."""
+    _redis_url()
+    from core.jobs import single_deliverer
+
+    tenant_id = uuid.uuid4()
+    active, peak, drains = 0, 0, 0
+    kicked_during_first: list[int] = []
+
+    async def drain() -> tuple[int, bool]:
+        nonlocal active, peak, drains
+        active += 1
+        peak = max(peak, active)
+        drains += 1
+        if drains == 1:  # a commit's kick lands mid-drain: the lock is held, it returns
+            kicked_during_first.append(await single_deliverer(tenant_id, drain))
+        await asyncio.sleep(0.02)
+        active -= 1
+        return 1, True
+
+    results = await asyncio.gather(*(single_deliverer(tenant_id, drain) for _ in range(10)))
+    assert peak == 1
+    assert kicked_during_first == [0]  # the mid-drain kick did not drain itself…
+    assert 2 <= drains <= 11 and sum(results) == drains  # …the holder drained again for it
+
+
+async def test_a_kick_enqueues_an_immediate_and_a_trailing_delivery_once_a_second():
+    """The trailing job (next second) serves a commit that lands after the immediate job ran;
+    more commits in the same second cost no Redis round trip."""
+    import time
+
+    from core.jobs import DeliveryKicker
+
+    queue = saq_queue(_redis_url(), name=f"mendian-test-{uuid.uuid4().hex[:8]}")
+    await queue.connect()
+    try:
+        kicker = DeliveryKicker(queue)
+        tenant_id = uuid.uuid4()
+        while time.time() % 1 > 0.8:  # not at the edge of a second
+            await asyncio.sleep(0.05)
+        second = int(time.time())
+        for _ in range(5):
+            kicker(tenant_id)
+        await asyncio.gather(*kicker._pending)
+        now = await queue.job(f"deliver:{tenant_id}:{second}")
+        trailing = await queue.job(f"deliver:{tenant_id}:{second + 1}:trailing")
+        assert now is not None and now.scheduled == 0
+        assert trailing is not None and trailing.scheduled == second + 1
+    finally:
+        await queue.disconnect()
