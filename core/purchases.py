@@ -18,11 +18,19 @@ import msgspec
 from msgspec import Meta
 
 from core.context import Actor, TenantInfo
-from core.db import fetch, get_database, insert_rows, is_unique_violation, tenant_read, tenant_tx
+from core.db import (
+    current_tenant,
+    fetch,
+    get_database,
+    insert_rows,
+    is_unique_violation,
+    tenant_read,
+    tenant_tx,
+)
 from core.errors import IdempotencyMismatch, NotFound, ValidationFailed
 from core.events import emit
 from core.money import from_minor, to_minor
-from core.plugins.hooks import validate_hook
+from core.plugins.hooks import has_validators, validate_hook
 from core.rfm import recompute_customers
 from core.sql import run
 from core.tables import Purchase, PurchaseLine
@@ -135,23 +143,27 @@ def _utc(value: dt.datetime | None, field: str) -> dt.datetime:
 async def _existing(
     idempotency_key: str | None, receipt_no: str | None, request_hash: str
 ) -> UUID | None:
-    """The purchase an earlier identical request recorded, or None; mismatch is an error."""
-    for column, value, what in (
-        (Purchase.idempotency_key, idempotency_key, "idempotency key"),
-        (Purchase.receipt_no, receipt_no, "receipt number"),
-    ):
-        if value is None:
-            continue
-        row = (
-            await Purchase.select(Purchase.id, Purchase.request_hash).where(column == value).first()
-        )
-        if row is not None:
-            if row["request_hash"] != request_hash:
-                raise IdempotencyMismatch(
-                    f"this {what} was already used for a different purchase",
-                    field="idempotency_key" if what == "idempotency key" else "receipt_no",
-                )
-            return UUID(str(row["id"]))
+    """The purchase an earlier identical request recorded, or None; mismatch is an error.
+    Runs in the open tenant transaction (one statement)."""
+    if idempotency_key is None and receipt_no is None:
+        return None
+    rows = await fetch(
+        "SELECT id, request_hash, idempotency_key FROM purchase "
+        "WHERE tenant_id = {} AND (idempotency_key = {} OR receipt_no = {})",
+        current_tenant.get(),
+        idempotency_key,
+        receipt_no,
+    )
+    rows.sort(key=lambda r: r["idempotency_key"] != idempotency_key)  # the key's match first
+    for row in rows:
+        if row["request_hash"] != request_hash:
+            by_key = idempotency_key is not None and row["idempotency_key"] == idempotency_key
+            raise IdempotencyMismatch(
+                f"this {'idempotency key' if by_key else 'receipt number'} was already used "
+                "for a different purchase",
+                field="idempotency_key" if by_key else "receipt_no",
+            )
+        return UUID(str(row["id"]))
     return None
 
 
@@ -263,16 +275,20 @@ async def record_purchase(
         raise ValidationFailed("amount cannot be negative", field="amount", code="invalid_amount")
     digest = _request_hash("sale", payload)
 
-    replay = await _replay(tenant, idempotency_key, payload.receipt_no, digest)
-    if replay is not None:
-        return replay
-    await validate_hook(
-        tenant,
-        "purchase_validate",
-        payload.store_id,
-        actor=actor,
-        purchase=msgspec.to_builtins(payload),
-    )
+    # A replay answers before any plugin is asked again; with no plugin validating sales here
+    # the check moves into the write transaction (one statement instead of one transaction).
+    vetoable = await has_validators(tenant, "purchase_validate", payload.store_id)
+    if vetoable:
+        replay = await _replay(tenant, idempotency_key, payload.receipt_no, digest)
+        if replay is not None:
+            return replay
+        await validate_hook(
+            tenant,
+            "purchase_validate",
+            payload.store_id,
+            actor=actor,
+            purchase=msgspec.to_builtins(payload),
+        )
     view = PurchaseView(
         id=purchase_id,
         kind="sale",
@@ -289,7 +305,8 @@ async def record_purchase(
     )
     try:
         async with tenant_tx(tenant.id):
-            # A duplicate key or receipt meets the unique indexes below: no read first.
+            if not vetoable and await _existing(idempotency_key, payload.receipt_no, digest):
+                raise _Raced
             await _check_references(
                 tenant.id, payload.store_id, payload.customer_id, payload.staff_id
             )
@@ -321,10 +338,12 @@ async def record_purchase(
                 await recompute_customers(tenant, [payload.customer_id])
             await emit("purchase.recorded", purchase_id, _event_payload(view))
             return view
+    except _Raced:
+        pass
     except Exception as exc:
         if not is_unique_violation(exc):
             raise
-    # A concurrent (or earlier) identical request won the unique index: answer with its purchase.
+    # An earlier or concurrent identical request recorded it: answer with its purchase.
     replay = await _replay(tenant, idempotency_key, payload.receipt_no, digest)
     if replay is None:  # pragma: no cover - the unique index guarantees a winner exists
         raise RuntimeError("unique violation without a winning purchase")

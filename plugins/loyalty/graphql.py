@@ -40,6 +40,9 @@ class LoyaltyTier:
 @strawberry.type(description="A customer's loyalty standing.")
 class LoyaltyStatus:
     points: int = strawberry.field(description="Spendable points.")
+    pending: int = strawberry.field(
+        description="Points earned but not yet spendable (inside the return window)."
+    )
     growth: int = strawberry.field(description="Growth value (never spent; drives tiers).")
     tier: LoyaltyTier | None = strawberry.field(description="Current tier, if any reached.")
     expiring_soon: int = strawberry.field(
@@ -50,10 +53,17 @@ class LoyaltyStatus:
 @strawberry.type(description="A movement in the points ledger (never changed once written).")
 class LoyaltyEntry:
     id: strawberry.ID = strawberry.field(description="Global ID.")
-    kind: str = strawberry.field(description="`earn`, `redeem`, `reverse` or `adjust`.")
+    kind: str = strawberry.field(
+        description="`earn`, `redeem`, `reverse`, `adjust`, `expire` or `activate` "
+        "(pending points made spendable)."
+    )
     points: int = strawberry.field(description="Points added (negative: taken).")
+    pending: int = strawberry.field(description="Pending points added (negative: released).")
     growth: int = strawberry.field(description="Growth value added (negative: taken).")
-    source: str = strawberry.field(description="`purchase`, `refund`, `redemption`, `manual`.")
+    source: str = strawberry.field(
+        description="`purchase`, `refund`, `redemption`, `manual`, `signup`, `referral`, "
+        "`reward`, `expiry` or `activation`."
+    )
     reason: str = strawberry.field(description="Why (refunds, adjustments).")
     created_at: dt.datetime = strawberry.field(description="When.")
     uid: strawberry.Private[UUID]
@@ -74,6 +84,7 @@ def _entry(values: dict[str, Any] | ledger.Movement) -> LoyaltyEntry:
         uid=row["id"],
         kind=row["kind"],
         points=row["points"],
+        pending=row.get("pending", 0),
         growth=row["growth"],
         source=row["source"],
         reason=row["reason"],
@@ -97,10 +108,11 @@ async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
         )
         out = []
         for i in ids:
-            points, growth, tier = found.get(i, (0, 0, ""))
+            points, growth, tier, pending = found.get(i, (0, 0, "", 0))
             out.append(
                 LoyaltyStatus(
                     points=points,
+                    pending=pending,
                     growth=growth,
                     tier=LoyaltyTier(code=tier, name=names.get(tier, tier)) if tier else None,
                     expiring_soon=soon.get(i, 0),
@@ -297,6 +309,27 @@ async def resolve_coupon_use(info: Info, code: str) -> LoyaltyCouponPayload:
     return LoyaltyCouponPayload(coupon=coupon, errors=errors)
 
 
+@strawberry.type(description="Result of `loyaltyReferralRecord`.")
+class LoyaltyReferralPayload:
+    ok: bool = strawberry.field(description="True when the referral was recorded.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+async def resolve_referral_record(
+    info: Info, customer_id: strawberry.ID, referrer_id: strawberry.ID
+) -> LoyaltyReferralPayload:
+    tenant, actor = context_of(info).caller()
+
+    async def run() -> bool:
+        customer = from_global_id(customer_id, "Customer", field="customerId")
+        referrer = from_global_id(referrer_id, "Customer", field="referrerId")
+        await ledger.refer(tenant, actor, customer, referrer)
+        return True
+
+    ok, errors = await attempt(run)
+    return LoyaltyReferralPayload(ok=bool(ok), errors=errors)
+
+
 def contributions() -> list[GraphQLContribution]:
     return [
         GraphQLContribution(
@@ -325,6 +358,11 @@ def contributions() -> list[GraphQLContribution]:
                 "loyalty_redeem": strawberry.mutation(
                     resolver=resolve_redeem,
                     description="Spend points. Idempotent on `idempotencyKey`; never overdraws.",
+                ),
+                "loyalty_referral_record": strawberry.mutation(
+                    resolver=resolve_referral_record,
+                    description="Record who referred a new customer (before their first "
+                    "purchase); the referrer earns the referral bonus on that purchase.",
                 ),
                 "loyalty_adjust": strawberry.mutation(
                     resolver=resolve_adjust,

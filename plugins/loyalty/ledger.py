@@ -22,7 +22,14 @@ from uuid import UUID, uuid4
 import msgspec
 
 from core import Actor, Conflict, NotFound, TenantInfo, ValidationFailed
-from core.db import fetch, get_database, insert_rows, is_unique_violation, tenant_tx
+from core.db import (
+    current_tenant,
+    fetch,
+    get_database,
+    insert_rows,
+    is_unique_violation,
+    tenant_tx,
+)
 from core.events import emit
 from plugins.loyalty.settings import LoyaltySettings
 from plugins.loyalty.tables import LoyaltyEntry
@@ -31,6 +38,7 @@ from plugins.loyalty.tiers import promote
 __all__ = [
     "Movement",
     "accrue",
+    "activate",
     "adjust",
     "balances",
     "check_customer",
@@ -39,6 +47,8 @@ __all__ = [
     "keyed",
     "lock_account",
     "redeem",
+    "refer",
+    "release_pending",
     "replay",
     "request_hash",
     "reverse",
@@ -96,21 +106,24 @@ async def _move(tenant_id: UUID, customer_id: UUID, points: int, growth: int) ->
 
 
 async def _credit(
-    tenant_id: UUID, customer_id: UUID, points: int, growth: int
+    tenant_id: UUID, customer_id: UUID, points: int, growth: int, pending: int = 0
 ) -> tuple[int, int, str]:
     """Add (never subtract) in one statement, opening the account if need be; the account's
     ``(points, growth, tier)`` after it."""
     rows = await fetch(
-        "INSERT INTO loyalty_account (id, tenant_id, customer_id, points, growth, tier, "
-        "updated_at) VALUES ({}, {}, {}, {}, {}, '', {}) ON CONFLICT (tenant_id, customer_id) "
-        "DO UPDATE SET points = loyalty_account.points + excluded.points, "
-        "growth = loyalty_account.growth + excluded.growth, updated_at = excluded.updated_at "
+        "INSERT INTO loyalty_account (id, tenant_id, customer_id, points, growth, pending, tier, "
+        "updated_at) VALUES ({}, {}, {}, {}, {}, {}, '', {}) "
+        "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET "
+        "points = loyalty_account.points + excluded.points, "
+        "growth = loyalty_account.growth + excluded.growth, "
+        "pending = loyalty_account.pending + excluded.pending, updated_at = excluded.updated_at "
         "RETURNING points, growth, tier",
         uuid4(),
         tenant_id,
         customer_id,
         points,
         growth,
+        pending,
         dt.datetime.now(dt.UTC),
     )
     return int(rows[0]["points"]), int(rows[0]["growth"]), str(rows[0]["tier"])
@@ -119,6 +132,8 @@ async def _credit(
 _ENTRY_DEFAULTS: dict[str, Any] = {
     "points": 0,
     "growth": 0,
+    "pending": 0,
+    "available_at": None,
     "source_id": None,
     "idempotency_key": None,
     "request_hash": "",
@@ -226,25 +241,89 @@ async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySet
         points, growth = _earned(event, settings, multiplier)
         if points == 0 and growth == 0:
             return
-        _points, total_growth, tier = await _credit(tenant.id, customer_id, points, growth)
-        expires = (
-            dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.expiry_days)
-            if settings.expiry_days
-            else None
-        )
-        entry = await _record(
-            tenant,
-            customer_id,
-            kind="earn",
-            points=points,
-            growth=growth,
-            source="purchase",
-            source_id=sale_id,
-            actor="system",
-            expires_at=expires,
-        )
-        await _awarded(entry, sale_id)
+        now = dt.datetime.now(dt.UTC)
+        if settings.pending_days:
+            # Locked for the return window: growth counts now, points once it has passed.
+            _points, total_growth, tier = await _credit(
+                tenant.id, customer_id, 0, growth, pending=points
+            )
+            entry = await _record(
+                tenant,
+                customer_id,
+                kind="earn",
+                pending=points,
+                growth=growth,
+                source="purchase",
+                source_id=sale_id,
+                actor="system",
+                available_at=now + dt.timedelta(days=settings.pending_days),
+            )
+        else:
+            _points, total_growth, tier = await _credit(tenant.id, customer_id, points, growth)
+            entry = await _record(
+                tenant,
+                customer_id,
+                kind="earn",
+                points=points,
+                growth=growth,
+                source="purchase",
+                source_id=sale_id,
+                actor="system",
+                expires_at=_expiry(settings, now),
+            )
+            await _awarded(entry, sale_id)
         await promote(tenant, settings, customer_id, entry.created_at, (total_growth, tier))
+        if settings.referral_bonus:
+            await _referral_bonus(tenant, settings, customer_id, now)
+
+
+def _expiry(settings: LoyaltySettings, now: dt.datetime) -> dt.datetime | None:
+    return now + dt.timedelta(days=settings.expiry_days) if settings.expiry_days else None
+
+
+async def _referral_bonus(
+    tenant: TenantInfo, settings: LoyaltySettings, customer_id: UUID, now: dt.datetime
+) -> None:
+    """The referrer's bonus on the referred customer's first sale: once per referred customer
+    (a unique source), in the accrual's transaction."""
+    found = await fetch(
+        "SELECT r.referrer_id, (SELECT COUNT(*) FROM loyalty_entry e WHERE e.tenant_id = {} "
+        "AND e.source = 'referral' AND e.source_id = {}) AS paid FROM loyalty_referral r "
+        "WHERE r.tenant_id = {} AND r.customer_id = {}",
+        tenant.id,
+        customer_id,
+        tenant.id,
+        customer_id,
+    )
+    if not found or found[0]["paid"]:
+        return
+    referrer = UUID(str(found[0]["referrer_id"]))
+    await _bonus(tenant, settings, referrer, settings.referral_bonus, "referral", customer_id, now)
+
+
+async def _bonus(
+    tenant: TenantInfo,
+    settings: LoyaltySettings,
+    customer_id: UUID,
+    points: int,
+    source: str,
+    source_id: UUID,
+    now: dt.datetime,
+) -> None:
+    """A bonus award (sign-up, referral): credited, recorded with its unique source, announced."""
+    await _credit(tenant.id, customer_id, points, 0)
+    entry = await _record(
+        tenant,
+        customer_id,
+        kind="earn",
+        points=points,
+        source=source,
+        source_id=source_id,
+        actor="system",
+        reason=f"{source} bonus",
+        expires_at=_expiry(settings, now),
+    )
+    await _awarded(entry, source_id)
 
 
 async def _awarded(entry: Movement, source_id: UUID | None) -> None:
@@ -272,27 +351,21 @@ async def signup_bonus(tenant: TenantInfo, customer_id: UUID, settings: LoyaltyS
             LoyaltyEntry.source == "signup", LoyaltyEntry.source_id == customer_id
         ):
             return
-        now = dt.datetime.now(dt.UTC)
-        await _move(tenant.id, customer_id, settings.signup_bonus, 0)
-        entry = await _record(
+        await _bonus(
             tenant,
+            settings,
             customer_id,
-            kind="earn",
-            points=settings.signup_bonus,
-            source="signup",
-            source_id=customer_id,
-            actor="system",
-            reason="sign-up bonus",
-            expires_at=now + dt.timedelta(days=settings.expiry_days)
-            if settings.expiry_days
-            else None,
+            settings.signup_bonus,
+            "signup",
+            customer_id,
+            dt.datetime.now(dt.UTC),
         )
-        await _awarded(entry, customer_id)
 
 
 async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
     """Take back what a refunded sale earned, in proportion to the refunded share (rounded up,
-    never more than the sale earned in total, never below a zero balance); once per refund."""
+    never more than the sale earned in total, never below a zero balance); once per refund.
+    Points still pending (inside the return window) are taken from the pending balance."""
     if not event.get("refund_of_id"):
         return
     refund_id, sale_id = UUID(event["purchase_id"]), UUID(event["refund_of_id"])
@@ -304,7 +377,11 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
             return
         earned = (
             await LoyaltyEntry.select(
-                LoyaltyEntry.id, LoyaltyEntry.customer_id, LoyaltyEntry.points, LoyaltyEntry.growth
+                LoyaltyEntry.id,
+                LoyaltyEntry.customer_id,
+                LoyaltyEntry.points,
+                LoyaltyEntry.growth,
+                LoyaltyEntry.pending,
             )
             .where(LoyaltyEntry.source == "purchase", LoyaltyEntry.source_id == sale_id)
             .first()
@@ -312,15 +389,32 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
         if earned is None:
             return
         customer_id = earned["customer_id"]  # who earned it (the sale's customer)
-        taken = await LoyaltyEntry.select(LoyaltyEntry.points, LoyaltyEntry.growth).where(
-            LoyaltyEntry.reversal_of == earned["id"]
-        )
-        left_points = earned["points"] + sum(r["points"] for r in taken)
+        # Locked first: a concurrent redemption or activation cannot slip in between.
+        balance = await lock_account(tenant.id, customer_id)
+        taken = await LoyaltyEntry.select(
+            LoyaltyEntry.points, LoyaltyEntry.growth, LoyaltyEntry.pending
+        ).where(LoyaltyEntry.reversal_of == earned["id"])
+        original = earned["points"] + earned["pending"]  # an award is one or the other
+        left_points = original + sum(r["points"] + r["pending"] for r in taken)
         left_growth = earned["growth"] + sum(r["growth"] for r in taken)
-        points = min(left_points, math.ceil(earned["points"] * share))
+        points = min(left_points, math.ceil(original * share))
         growth = min(left_growth, math.ceil(earned["growth"] * share))
-        # Locked: a concurrent redemption cannot slip between reading and taking back.
-        balance = await _current(tenant.id, customer_id, lock=True)
+        if earned["pending"] > 0 and not await _activated(earned["id"]):
+            if await _move_pending(tenant.id, customer_id, -points, -growth) is None:
+                raise RuntimeError("pending points changed under a locked reversal")
+            await _record(
+                tenant,
+                customer_id,
+                kind="reverse",
+                pending=-points,
+                growth=-growth,
+                source="refund",
+                source_id=refund_id,
+                reversal_of=earned["id"],
+                actor="system",
+                reason="refund (points were pending)",
+            )
+            return
         shortfall = max(0, points - balance)
         points -= shortfall  # spent already: take back what is there, record the rest
         if await _move(tenant.id, customer_id, -points, -growth) is None:
@@ -336,6 +430,147 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
             reversal_of=earned["id"],
             actor="system",
             reason=f"refund; {shortfall} points already spent" if shortfall else "refund",
+        )
+
+
+async def _activated(award_id: UUID) -> bool:
+    rows = await fetch(
+        "SELECT COUNT(*) AS n FROM loyalty_entry WHERE tenant_id = {} AND source = 'activation' "
+        "AND source_id = {}",
+        current_tenant.get(),
+        award_id,
+    )
+    return bool(rows[0]["n"])
+
+
+async def _move_pending(
+    tenant_id: UUID, customer_id: UUID, pending: int, growth: int
+) -> int | None:
+    """Add to the pending balance unless it would go negative; the new pending, or ``None``."""
+    rows = await fetch(
+        "UPDATE loyalty_account SET pending = pending + {}, growth = growth + {}, updated_at = {} "
+        "WHERE tenant_id = {} AND customer_id = {} AND pending + {} >= 0 RETURNING pending",
+        pending,
+        growth,
+        dt.datetime.now(dt.UTC),
+        tenant_id,
+        customer_id,
+        pending,
+    )
+    return int(rows[0]["pending"]) if rows else None
+
+
+async def activate(
+    tenant: TenantInfo, settings: LoyaltySettings, award: dict[str, Any], now: dt.datetime
+) -> int:
+    """Make what is left of a pending award spendable (its return window has passed): once per
+    award (a unique source), serialized with refunds on the account row. Points activated."""
+    customer_id = UUID(str(award["customer_id"]))
+    try:
+        async with tenant_tx(tenant.id):
+            await lock_account(tenant.id, customer_id)
+            if await _activated(award["id"]):
+                return 0
+            taken = await fetch(
+                "SELECT COALESCE(SUM(pending), 0) AS p FROM loyalty_entry "
+                "WHERE tenant_id = {} AND reversal_of = {}",
+                tenant.id,
+                award["id"],
+            )
+            left = int(award["pending"]) + int(taken[0]["p"])
+            if left > 0 and await _move_pending(tenant.id, customer_id, -left, 0) is None:
+                raise RuntimeError("pending points changed under a locked activation")
+            if left > 0:
+                await _credit(tenant.id, customer_id, left, 0)
+            entry = await _record(
+                tenant,
+                customer_id,
+                kind="activate",
+                points=max(left, 0),
+                pending=-max(left, 0),
+                source="activation",
+                source_id=award["id"],
+                actor="system",
+                reason="return window passed" if left > 0 else "refunded while pending",
+                expires_at=_expiry(settings, now) if left > 0 else None,
+            )
+            if left > 0:
+                await _awarded(entry, award["id"])
+            return max(left, 0)
+    except Exception as exc:
+        if is_unique_violation(exc):  # activated by a concurrent run
+            return 0
+        raise
+
+
+async def release_pending(tenant: TenantInfo, settings: LoyaltySettings, now: dt.datetime) -> int:
+    """Activate every pending award whose return window has passed (the hourly job); points
+    activated. A rerun, or a concurrent one, activates nothing twice."""
+    released = 0
+    while True:
+        async with tenant_tx(tenant.id, write=False):
+            due = await fetch(
+                "SELECT e.id, e.customer_id, e.pending FROM loyalty_entry e "
+                "WHERE e.tenant_id = {} AND e.available_at IS NOT NULL AND e.available_at <= {} "
+                "AND e.pending > 0 AND NOT EXISTS (SELECT 1 FROM loyalty_entry a "
+                "WHERE a.tenant_id = e.tenant_id AND a.source = 'activation' "
+                "AND a.source_id = e.id) ORDER BY e.available_at, e.id LIMIT 500",
+                tenant.id,
+                now,
+            )
+        for award in due:
+            released += await activate(tenant, settings, award, now)
+        if len(due) < 500:
+            return released
+
+
+async def refer(tenant: TenantInfo, actor: Actor, customer_id: UUID, referrer_id: UUID) -> None:
+    """Record who referred ``customer_id`` (``customers:write``): once, before their first
+    sale, by another active customer. The referral bonus follows that first sale."""
+    actor.require("customers:write")
+    if customer_id == referrer_id:
+        raise ValidationFailed(
+            "a customer cannot refer themselves", field="referrerId", code="self_referral"
+        )
+    async with tenant_tx(tenant.id):
+        await check_customer(tenant.id, customer_id)
+        try:
+            await check_customer(tenant.id, referrer_id)
+        except NotFound:
+            raise NotFound("referrer not found", field="referrerId") from None
+        found = await fetch(
+            "SELECT (SELECT COUNT(*) FROM loyalty_referral WHERE tenant_id = {} "
+            "AND customer_id = {}) AS referred, (SELECT COUNT(*) FROM purchase "
+            "WHERE tenant_id = {} AND customer_id = {} AND kind = 'sale') AS sales",
+            tenant.id,
+            customer_id,
+            tenant.id,
+            customer_id,
+        )
+        if found[0]["referred"]:
+            raise Conflict(
+                "this customer's referrer is already recorded",
+                field="customerId",
+                code="already_referred",
+            )
+        if found[0]["sales"]:
+            raise ValidationFailed(
+                "a referral is recorded before the customer's first purchase",
+                field="customerId",
+                code="not_a_new_customer",
+            )
+        await insert_rows(
+            "loyalty_referral",
+            [
+                {
+                    "tenant_id": tenant.id,
+                    "id": uuid4(),
+                    "customer_id": customer_id,
+                    "referrer_id": referrer_id,
+                    "actor": f"{actor.kind}:{actor.id}"[:64],
+                    "created_at": dt.datetime.now(dt.UTC),
+                }
+            ],
         )
 
 
@@ -537,26 +772,34 @@ async def adjust(
 
 async def standings(
     tenant: TenantInfo, customer_ids: list[UUID]
-) -> dict[UUID, tuple[int, int, str]]:
-    """``{customer: (points, growth, tier code)}`` in one statement (a DataLoader batch)."""
+) -> dict[UUID, tuple[int, int, str, int]]:
+    """``{customer: (points, growth, tier code, pending)}`` in one statement (a DataLoader
+    batch)."""
     if not customer_ids:
         return {}
     async with tenant_tx(tenant.id, write=False):
         rows = await fetch(
-            "SELECT customer_id, points, growth, tier FROM loyalty_account WHERE tenant_id = {} "
-            "AND customer_id IN (" + ", ".join("{}" for _ in customer_ids) + ")",
+            "SELECT customer_id, points, growth, tier, pending FROM loyalty_account "
+            "WHERE tenant_id = {} AND customer_id IN ("
+            + ", ".join("{}" for _ in customer_ids)
+            + ")",
             tenant.id,
             *customer_ids,
         )
     return {
-        UUID(str(r["customer_id"])): (int(r["points"]), int(r["growth"]), str(r["tier"]))
+        UUID(str(r["customer_id"])): (
+            int(r["points"]),
+            int(r["growth"]),
+            str(r["tier"]),
+            int(r["pending"]),
+        )
         for r in rows
     }
 
 
 async def balances(tenant: TenantInfo, customer_ids: list[UUID]) -> dict[UUID, tuple[int, int]]:
     """``{customer: (points, growth)}``."""
-    return {c: (p, g) for c, (p, g, _t) in (await standings(tenant, customer_ids)).items()}
+    return {c: (p, g) for c, (p, g, _t, _n) in (await standings(tenant, customer_ids)).items()}
 
 
 async def entries(

@@ -12,7 +12,7 @@ from plugins.loyalty.settings import LoyaltySettings, settings_for
 manifest = PluginManifest(
     id="loyalty",
     name="Loyalty",
-    version="0.2.0",
+    version="0.3.0",
     description="Points and growth ledger: accrual on sales, reversal on refunds, redemption",
     requires_core=">=0.1,<1",
     settings=LoyaltySettings,
@@ -105,7 +105,20 @@ def register_scheduled_jobs() -> list[Any]:
 
         await expire(tenant, await settings_for(tenant), dt.datetime.now(dt.UTC))
 
+    async def release_pending(tenant: TenantInfo) -> None:
+        import datetime as dt
+
+        from plugins.loyalty.ledger import release_pending
+
+        await release_pending(tenant, await settings_for(tenant), dt.datetime.now(dt.UTC))
+
     return [
+        ScheduledJob(
+            name="loyalty.pending_hourly",
+            cron="20 * * * *",
+            run=release_pending,
+            description="Make pending points spendable once their return window has passed",
+        ),
         ScheduledJob(
             name="loyalty.expiry_nightly",
             cron="0 18 * * *",  # 02:00 in China

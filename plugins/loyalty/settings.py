@@ -56,6 +56,10 @@ class LoyaltySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     rules: Annotated[list[EarnRule], Meta(max_length=200)] = []
     birthday_multiplier: Decimal = Decimal(1)
     signup_bonus: Annotated[int, Meta(ge=0, le=1_000_000)] = 0  # points for joining, once
+    # points for the referrer, once, when the customer they referred makes a first sale
+    referral_bonus: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
+    # a sale's points stay pending (not spendable) this many days: the return window
+    pending_days: Annotated[int, Meta(ge=0, le=365)] = 0
     expiry_days: Annotated[int, Meta(ge=0, le=3650)] = 0  # 0: points never expire
     expiry_notice_days: Annotated[int, Meta(ge=0, le=365)] = 30
     tiers: Annotated[list[Tier], Meta(max_length=20)] = []

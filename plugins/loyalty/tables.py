@@ -6,7 +6,7 @@ from piccolo.table import Table
 
 from core.db import TenantScoped
 
-__all__ = ["LoyaltyAccount", "LoyaltyCoupon", "LoyaltyEntry", "LoyaltyReward"]
+__all__ = ["LoyaltyAccount", "LoyaltyCoupon", "LoyaltyEntry", "LoyaltyReferral", "LoyaltyReward"]
 
 
 class LoyaltyAccount(TenantScoped, Table, tablename="loyalty_account"):
@@ -17,6 +17,7 @@ class LoyaltyAccount(TenantScoped, Table, tablename="loyalty_account"):
     customer_id = UUID()
     points = BigInt(default=0)
     growth = BigInt(default=0)
+    pending = BigInt(default=0)  # earned, not yet spendable (the return window)
     tier = Varchar(length=32, default="")
     tier_since = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -37,6 +38,8 @@ class LoyaltyEntry(TenantScoped, Table, tablename="loyalty_entry"):
     reversal_of = UUID(null=True, default=None)
     actor = Varchar(length=64, default="")
     reason = Varchar(length=500, default="")
+    pending = BigInt(default=0)  # moves of pending points (a pending award, its activation)
+    available_at = Timestamptz(null=True, default=None)  # pending awards: when they activate
     expires_at = Timestamptz(null=True, default=None)  # awards only: when unspent points lapse
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -66,4 +69,15 @@ class LoyaltyCoupon(TenantScoped, Table, tablename="loyalty_coupon"):
     status = Varchar(length=16)  # issued, used
     entry_id = UUID()
     valid_until = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LoyaltyReferral(TenantScoped, Table, tablename="loyalty_referral"):
+    """Who referred a customer (one referrer per customer); the referrer earns the programme's
+    referral bonus once, on the referred customer's first sale."""
+
+    id = UUID(primary_key=True)
+    customer_id = UUID()
+    referrer_id = UUID()
+    actor = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -241,6 +241,11 @@ PROBES = {
         {},
         lambda b, v, a: _missing(b, "loyaltyAdjust"),
     ),
+    "loyaltyReferralRecord": (
+        "mutation($c: ID!, $c2: ID!) { loyaltyReferralRecord(customerId: $c2, referrerId: $c) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "loyaltyReferralRecord"),
+    ),
     "storeCreate": (
         'mutation { storeCreate(input: {code: "B1", name: "mine"}) { store { code } errors { code } } }',
         {},

@@ -649,3 +649,150 @@ async def test_signup_bonus_once(tenant, owner, runtime, enable_plugins, deliver
     await deliver_events(tenant)
     await deliver_events(tenant)
     assert (await balances(tenant, [c.id]))[c.id] == (50, 0)
+
+
+STATUS = "query($id: ID!) { customer(id: $id) { loyalty { points pending growth } } }"
+REFUND = "mutation($i: PurchaseRefundInput!) { purchaseRefund(input: $i) { errors { code } } }"
+
+
+async def test_pending_points_unlock_after_the_return_window_and_refunds_take_them_back(
+    api, tenant, make_key, enable_plugins, deliver_events
+):
+    """Points from a sale wait out the return window (not spendable); a refund inside it takes
+    them from the pending balance; the hourly release activates what is left, once."""
+    import datetime as dt
+
+    from plugins.loyalty.ledger import release_pending
+    from plugins.loyalty.settings import settings_for
+
+    await enable_plugins(tenant, "loyalty", settings={"pending_days": 7})
+    key = await make_key(tenant)
+    customer, store = await _customer_and_store(api, key, "13912345100")
+    refunded = await _buy(api, key, customer, store, "100")
+    kept = await _buy(api, key, customer, store, "40")
+    await deliver_events(tenant)
+    status = (await api.gql(STATUS, {"id": customer}, key=key))["data"]["customer"]["loyalty"]
+    assert status == {"points": 0, "pending": 140, "growth": 140}
+    spend = await api.gql(REDEEM, {"id": customer, "n": 1, "key": "p-1"}, key=key)
+    assert spend["data"]["loyaltyRedeem"]["errors"][0]["code"] == "insufficient_points"
+
+    r = await api.gql(REFUND, {"i": {"refundOf": refunded}}, key=key)
+    assert r["data"]["purchaseRefund"]["errors"] == []
+    await deliver_events(tenant)
+    status = (await api.gql(STATUS, {"id": customer}, key=key))["data"]["customer"]["loyalty"]
+    assert status == {"points": 0, "pending": 40, "growth": 40}
+
+    settings = await settings_for(tenant)
+    now = dt.datetime.now(dt.UTC)
+    assert await release_pending(tenant, settings, now) == 0  # still inside the window
+    later = now + dt.timedelta(days=8)
+    assert await release_pending(tenant, settings, later) == 40  # the refunded award: nothing
+    assert await release_pending(tenant, settings, later) == 0  # once
+    status = (await api.gql(STATUS, {"id": customer}, key=key))["data"]["customer"]["loyalty"]
+    assert status == {"points": 40, "pending": 0, "growth": 40}
+
+    # A refund after the window takes spendable points back, as for any sale.
+    r = await api.gql(REFUND, {"i": {"refundOf": kept}}, key=key)
+    await deliver_events(tenant)
+    status = (await api.gql(STATUS, {"id": customer}, key=key))["data"]["customer"]["loyalty"]
+    assert status == {"points": 0, "pending": 0, "growth": 0}
+    ledger = await api.gql(
+        "query($c: ID!) { loyaltyLedger(customerId: $c, first: 10) "
+        "{ edges { node { kind points pending source } } } }",
+        {"c": customer},
+        key=key,
+    )
+    kinds = [e["node"] for e in ledger["data"]["loyaltyLedger"]["edges"]]
+    assert sorted((k["kind"], k["points"], k["pending"], k["source"]) for k in kinds) == [
+        ("activate", 0, 0, "activation"),  # the refunded award: closed, nothing to activate
+        ("activate", 40, -40, "activation"),
+        ("earn", 0, 40, "purchase"),
+        ("earn", 0, 100, "purchase"),
+        ("reverse", -40, 0, "refund"),
+        ("reverse", 0, -100, "refund"),
+    ]
+
+
+REFER = """
+mutation($c: ID!, $r: ID!) {
+  loyaltyReferralRecord(customerId: $c, referrerId: $r) { ok errors { field code } }
+}"""
+
+
+async def test_referral_bonus_once_on_the_referred_customers_first_sale(
+    api, tenant, other_tenant, make_key, enable_plugins, deliver_events
+):
+    await enable_plugins(tenant, "loyalty", settings={"referral_bonus": 30})
+    key = await make_key(tenant)
+    referrer, store = await _customer_and_store(api, key, "13912345200")
+    newcomer, _s = await _customer_and_store(api, key, "13912345201")
+    veteran, _s = await _customer_and_store(api, key, "13912345202")
+
+    assert (await api.gql(REFER, {"c": newcomer, "r": newcomer}, key=key))["data"][
+        "loyaltyReferralRecord"
+    ]["errors"] == [{"field": "referrerId", "code": "self_referral"}]
+    ok = await api.gql(REFER, {"c": newcomer, "r": referrer}, key=key)
+    assert ok["data"]["loyaltyReferralRecord"] == {"ok": True, "errors": []}
+    twice = await api.gql(REFER, {"c": newcomer, "r": veteran}, key=key)
+    assert twice["data"]["loyaltyReferralRecord"]["errors"] == [
+        {"field": "customerId", "code": "already_referred"}
+    ]
+    await _buy(api, key, veteran, store, "10")
+    late = await api.gql(REFER, {"c": veteran, "r": referrer}, key=key)
+    assert late["data"]["loyaltyReferralRecord"]["errors"] == [
+        {"field": "customerId", "code": "not_a_new_customer"}
+    ]
+
+    await _buy(api, key, newcomer, store, "20")
+    await _buy(api, key, newcomer, store, "20")  # the second sale pays no second bonus
+    await deliver_events(tenant)
+    await deliver_events(tenant)
+    standing = (await api.gql(STATUS, {"id": referrer}, key=key))["data"]["customer"]["loyalty"]
+    assert standing == {"points": 30, "pending": 0, "growth": 0}
+
+    # Another tenant's customer is not a referrer here (and its ids do not resolve).
+    await enable_plugins(other_tenant, "loyalty", settings={"referral_bonus": 30})
+    other_key = await make_key(other_tenant)
+    stranger, _s = await _customer_and_store(api, other_key, "13912345203")
+    third, _s = await _customer_and_store(api, key, "13912345204")
+    cross = await api.gql(REFER, {"c": third, "r": stranger}, key=key)
+    assert cross["data"]["loyaltyReferralRecord"]["errors"] == [
+        {"field": "referrerId", "code": "not_found"}
+    ]
+
+
+async def test_concurrent_releases_activate_each_award_once(
+    pg_only, tenant, owner, runtime, enable_plugins, deliver_events
+):
+    import datetime as dt
+
+    from core.customers.service import create_customer
+    from core.purchases import record_purchase
+    from plugins.loyalty.ledger import balances, release_pending
+    from plugins.loyalty.settings import settings_for
+    from tenants.service import create_store
+
+    await enable_plugins(tenant, "loyalty", settings={"pending_days": 1})
+    store = (await create_store(tenant, owner, {"code": "P1", "name": "p"}))["id"]
+    customers = [
+        await create_customer(tenant, owner, {"name": f"p{i}", "phone": f"1391234530{i}"})
+        for i in range(4)
+    ]
+    for c in customers:
+        for _ in range(5):
+            await record_purchase(
+                tenant,
+                owner,
+                {
+                    "store_id": str(store),
+                    "customer_id": str(c.id),
+                    "lines": [{"sku": "a", "unit_price": "10"}],
+                },
+            )
+    await deliver_events(tenant)
+    settings = await settings_for(tenant)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    released = await asyncio.gather(*(release_pending(tenant, settings, later) for _ in range(6)))
+    assert sum(released) == 4 * 5 * 10
+    found = await balances(tenant, [c.id for c in customers])
+    assert [found[c.id] for c in customers] == [(50, 50)] * 4
