@@ -245,7 +245,7 @@ def bench_loyalty(
     *,
     seconds: int = 15,
     connections: int = 16,
-    customers: int = 200,
+    customers: int = 2000,
     workers: int = 2,
 ) -> None:
     """``purchaseRecord`` with points accrual over HTTP: throughput, latency, and whether every
@@ -326,8 +326,8 @@ end
                     worker.kill()
                     report("  the worker did not stop within 30 s of SIGTERM: killed")
     report(
-        f"purchaseRecord with accrual over HTTP, PostgreSQL with RLS, wrk {connections} "
-        f"connections x {seconds} s, {workers} server processes"
+        f"purchaseRecord with accrual over HTTP, PostgreSQL with RLS, {customers} members, "
+        f"wrk {connections} connections x {seconds} s, {workers} server processes"
         f"{' + 1 mendian worker' if worker else ''}:"
     )
     report(

@@ -590,13 +590,20 @@ def bench_api_command(seconds: int, connections: int, customers: int) -> None:
 @click.option("--seconds", default=15, show_default=True)
 @click.option("--connections", default=16, show_default=True)
 @click.option("--workers", default=2, show_default=True, help="Server processes (one per core).")
+@click.option("--customers", default=2000, show_default=True, help="Members buying at random.")
 @with_settings
-def bench_loyalty_command(seconds: int, connections: int, workers: int) -> None:
+def bench_loyalty_command(seconds: int, connections: int, workers: int, customers: int) -> None:
     """purchaseRecord with points accrual (wrk): throughput, p99, lost or doubled accruals."""
     from api.bench_api import bench_loyalty
 
     try:
-        bench_loyalty(console.print, seconds=seconds, connections=connections, workers=workers)
+        bench_loyalty(
+            console.print,
+            seconds=seconds,
+            connections=connections,
+            workers=workers,
+            customers=customers,
+        )
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
 

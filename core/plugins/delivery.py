@@ -30,7 +30,7 @@ from uuid import UUID
 import msgspec
 
 from core.context import TenantInfo
-from core.db import json_value, tenant_tx
+from core.db import fetch, json_value, tenant_tx
 from core.plugins.runtime import PluginRuntime
 from core.tables import EventDelivery, EventOutbox, WebhookSubscription
 
@@ -39,6 +39,7 @@ __all__ = ["DeliveryStats", "deliver_pending", "hook_name_for", "sign_webhook"]
 log = logging.getLogger("mendian.events")
 MAX_BACKOFF = dt.timedelta(minutes=30)
 MAX_PAGES = 20
+HANDLER_BATCH = 50  # plugin handlers committed together (one failure: each on its own)
 
 
 def hook_name_for(event_name: str) -> str:
@@ -139,6 +140,40 @@ async def _attempt(
     return True
 
 
+Due = tuple[dict[str, Any], str, Handler, dict[str, Any]]  # event, handler id, run, marker
+
+
+async def _attempt_batch(runtime: PluginRuntime, tenant: TenantInfo, batch: list[Due]) -> bool:
+    """Run a batch of plugin handlers in one transaction that claims all their markers with
+    one statement: one commit for the batch instead of one per handler. Any failure rolls the
+    whole batch back (markers included) and returns False; the caller then runs each item on
+    its own (:func:`_attempt`), which isolates and records the failing one."""
+    now = dt.datetime.now(dt.UTC)
+    try:
+        async with tenant_tx(tenant.id):
+            claimed = {
+                row["id"]
+                for row in await fetch(
+                    "UPDATE event_delivery SET status = 'done', done_at = {}, "
+                    "attempts = attempts + 1, last_error = '' WHERE tenant_id = {} "
+                    "AND status = 'pending' AND id IN ("
+                    + ", ".join("{}" for _ in batch)
+                    + ") RETURNING id",
+                    now,
+                    tenant.id,
+                    *(marker["id"] for _e, _h, _r, marker in batch),
+                )
+            }
+            for _event, _handler, run, marker in batch:
+                if marker["id"] in claimed:  # else a concurrent deliverer did it
+                    await asyncio.wait_for(run(), runtime.hook_timeout)
+    except Exception:
+        return False
+    for plugin_id in {handler for _e, handler, _r, _m in batch}:
+        await runtime.record_success(tenant, plugin_id)
+    return True
+
+
 def _webhook_handler(
     sub: dict[str, Any], event: dict[str, Any], payload: dict[str, Any]
 ) -> Handler:
@@ -227,23 +262,32 @@ async def _deliver_page(
     markers = await _markers(
         tenant, [(event["id"], handler) for event, handlers in work for handler in handlers]
     )
-    dispatched: list[UUID] = []
+    waiting: set[UUID] = set()  # events with a handler not done after this page
+    due: list[Due] = []
     for event, handlers in work:
-        pending = False
         for handler_id, run in handlers.items():
             marker = markers[(event["id"], handler_id)]
             if marker["status"] == "done":
                 continue
             if marker["next_attempt_at"] is not None and marker["next_attempt_at"] > now:
-                pending = True
+                waiting.add(event["id"])
                 continue
-            if await _attempt(runtime, tenant, event, handler_id, run, marker):
-                stats.delivered += 1
-            else:
-                stats.failed += 1
-                pending = True
-        if not pending:
-            dispatched.append(event["id"])
+            due.append((event, handler_id, run, marker))
+    plugins = [d for d in due if not d[1].startswith("webhook:")]
+    singles = [d for d in due if d[1].startswith("webhook:")]  # HTTP: never inside a batch
+    for start in range(0, len(plugins), HANDLER_BATCH):
+        batch = plugins[start : start + HANDLER_BATCH]
+        if len(batch) > 1 and await _attempt_batch(runtime, tenant, batch):
+            stats.delivered += len(batch)
+        else:
+            singles.extend(batch)
+    for event, handler_id, run, marker in singles:
+        if await _attempt(runtime, tenant, event, handler_id, run, marker):
+            stats.delivered += 1
+        else:
+            stats.failed += 1
+            waiting.add(event["id"])
+    dispatched = [event["id"] for event, _h in work if event["id"] not in waiting]
     if dispatched:
         async with tenant_tx(tenant.id):
             await EventOutbox.update({EventOutbox.dispatched_at: dt.datetime.now(dt.UTC)}).where(

@@ -142,6 +142,33 @@ async def test_raising_hook_never_fails_the_purchase_and_is_retried_once_fixed(
     assert len(good_calls) == 1
 
 
+async def test_one_failing_event_in_a_batch_leaves_the_others_applied_once(
+    make_runtime, tenant, owner, store
+):
+    """Handlers commit in batches; one failure in a batch rolls it back and each item runs on
+    its own, so the others are applied exactly once and only the failing one is retried."""
+    calls = []
+    bought = [await buy(tenant, owner, store) for _ in range(5)]
+    bad = str(bought[2].id)
+    runtime = make_runtime(
+        counting_plugin("picky", calls, fail=lambda: calls[-1][1] == bad),
+    )
+    await enable_module(tenant, owner, runtime, "picky")
+    stats = await deliver_pending(runtime, tenant)
+    assert (stats.delivered, stats.failed, stats.dispatched) == (4, 1, 4)
+    assert await audited(tenant, "picky.saw") == 4
+    async with tenant_tx(tenant.id):
+        problems = await PluginProblem.count()
+        seen = sorted(
+            r["subject_id"]
+            for r in await AuditLog.select(AuditLog.subject_id).where(
+                AuditLog.action == "picky.saw"
+            )
+        )
+    assert problems == 1
+    assert seen == sorted(str(b.id) for b in bought if str(b.id) != bad)
+
+
 async def test_slow_hook_times_out_and_repeated_failures_suspend_for_that_tenant_only(
     make_runtime, tenant, other_tenant, owner
 ):
