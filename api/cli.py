@@ -365,11 +365,24 @@ def serve(host: str, port: int, workers: int) -> None:
 @main.command()
 @click.option("--drain", is_flag=True, help="Process everything due once, then exit.")
 @click.option("--tenant", "slug", default=None, help="Only this tenant (with --drain).")
+@click.option(
+    "--nice",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 19),
+    help="Lower this process's CPU priority: on cores shared with the API, background "
+    "delivery yields to requests and catches up in the gaps.",
+)
 @with_settings
-def worker(drain: bool, slug: str | None) -> None:
+def worker(drain: bool, slug: str | None, nice: int) -> None:
     """Deliver events, send messages and run scheduled jobs (SAQ on Redis when REDIS_URL is set)."""
+    import os
+
     from api import worker as w
     from core.plugins import get_runtime
+
+    if nice:
+        os.nice(nice)
 
     if drain:
         events, sent = _run(lambda: w.drain(get_runtime(), slug=slug))

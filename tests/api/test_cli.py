@@ -128,5 +128,6 @@ def test_plugins_commands(home):
     doctor = mendian(home, "plugins", "doctor", "--tenant", "plg")
     assert doctor.returncode == 0, doctor.stdout
     assert "sample 1.2.0 loaded from mendian_sample.plugin" in doctor.stdout
-    drained = mendian(home, "worker", "--drain")
+    drained = mendian(home, "worker", "--drain", "--nice", "5")
     assert drained.returncode == 0 and "delivered" in drained.stdout
+    assert mendian(home, "worker", "--drain", "--nice", "25").returncode == 2  # 0-19 only
