@@ -24,7 +24,8 @@ async def _sum(tenant: TenantInfo, start: dt.datetime, end: dt.datetime, where: 
 
 
 async def points_issued(tenant: TenantInfo, start: Any, end: Any, store: UUID | None) -> int:
-    return await _sum(tenant, start, end, "kind IN ('earn', 'adjust') AND points > 0")
+    """Spendable points credited: awards, positive adjustments and activated pending awards."""
+    return await _sum(tenant, start, end, "kind IN ('earn', 'adjust', 'activate') AND points > 0")
 
 
 async def points_redeemed(tenant: TenantInfo, start: Any, end: Any, store: UUID | None) -> int:
@@ -33,6 +34,30 @@ async def points_redeemed(tenant: TenantInfo, start: Any, end: Any, store: UUID 
 
 async def points_reversed(tenant: TenantInfo, start: Any, end: Any, store: UUID | None) -> int:
     return await _sum(tenant, start, end, "kind = 'reverse' OR (kind = 'adjust' AND points < 0)")
+
+
+async def points_expired(tenant: TenantInfo, start: Any, end: Any, store: UUID | None) -> int:
+    return await _sum(tenant, start, end, "kind = 'expire'")
+
+
+async def points_pending(tenant: TenantInfo, start: Any, end: Any, store: UUID | None) -> int:
+    """Points earned but still inside their return window now (not yet spendable)."""
+    rows = await fetch(
+        "SELECT COALESCE(SUM(pending), 0) AS n FROM loyalty_account WHERE tenant_id = {}",
+        tenant.id,
+    )
+    return int(rows[0]["n"])
+
+
+async def members_per_tier(
+    tenant: TenantInfo, start: Any, end: Any, store: UUID | None
+) -> dict[str, int]:
+    """Members per tier code now (``""``: no tier reached)."""
+    rows = await fetch(
+        "SELECT tier, COUNT(*) AS n FROM loyalty_account WHERE tenant_id = {} GROUP BY tier",
+        tenant.id,
+    )
+    return {str(r["tier"]): int(r["n"]) for r in sorted(rows, key=lambda r: str(r["tier"]))}
 
 
 async def liability(tenant: TenantInfo, start: Any, end: Any, store: UUID | None) -> int:
@@ -56,6 +81,9 @@ def kpis() -> list[KpiDefinition]:
         KpiDefinition(
             "points_reversed", "Points taken back (refunds, corrections)", points_reversed
         ),
+        KpiDefinition("points_expired", "Points lapsed in the period", points_expired),
         KpiDefinition("liability", "Points outstanding now", liability),
+        KpiDefinition("points_pending", "Points pending now (return window)", points_pending),
         KpiDefinition("members", "Customers with a loyalty account", members),
+        KpiDefinition("members_per_tier", "Members per tier now", members_per_tier),
     ]

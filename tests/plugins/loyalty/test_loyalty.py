@@ -104,7 +104,10 @@ async def test_a_cashier_earns_redeems_and_refunds_through_graphql(
         for k, v in [
             ("liability", 0),
             ("members", 1),
+            ("members_per_tier", {"": 1}),
+            ("points_expired", 0),
             ("points_issued", 301),
+            ("points_pending", 0),
             ("points_redeemed", 100),
             ("points_reversed", 201),
         ]
@@ -334,6 +337,7 @@ async def test_tiers_rise_at_once_and_fall_only_after_the_downgrade_period(
     assert await evaluate(tenant, settings, now + dt.timedelta(days=31)) == 1
     assert await standing() == {"growth": 150, "tier": {"code": "silver", "name": "银卡"}}
     assert await evaluate(tenant, settings, now + dt.timedelta(days=32)) == 0
+    assert await _kpis(api, key, "members_per_tier") == [{"silver": 1}]
     async with tenant_tx(tenant.id, write=False):
         notices = await Message.select(Message.body).where(Message.source == "loyalty")
     assert sorted(n["body"] for n in notices) == sorted(
@@ -652,6 +656,18 @@ async def test_signup_bonus_once(tenant, owner, runtime, enable_plugins, deliver
 
 
 STATUS = "query($id: ID!) { customer(id: $id) { loyalty { points pending growth } } }"
+
+
+async def _kpis(api, key, *names):
+    body = await api.gql(
+        '{ kpis(from: "2020-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z") '
+        "{ modules { module key value } } }",
+        key=key,
+    )
+    found = {m["key"]: m["value"] for m in body["data"]["kpis"]["modules"]}
+    return [found[n] for n in names]
+
+
 REFUND = "mutation($i: PurchaseRefundInput!) { purchaseRefund(input: $i) { errors { code } } }"
 
 
@@ -682,6 +698,7 @@ async def test_pending_points_unlock_after_the_return_window_and_refunds_take_th
     status = (await api.gql(STATUS, {"id": customer}, key=key))["data"]["customer"]["loyalty"]
     assert status == {"points": 0, "pending": 40, "growth": 40}
 
+    assert await _kpis(api, key, "points_issued", "points_pending") == [0, 40]
     settings = await settings_for(tenant)
     now = dt.datetime.now(dt.UTC)
     assert await release_pending(tenant, settings, now) == 0  # still inside the window
@@ -690,6 +707,7 @@ async def test_pending_points_unlock_after_the_return_window_and_refunds_take_th
     assert await release_pending(tenant, settings, later) == 0  # once
     status = (await api.gql(STATUS, {"id": customer}, key=key))["data"]["customer"]["loyalty"]
     assert status == {"points": 40, "pending": 0, "growth": 40}
+    assert await _kpis(api, key, "points_issued", "points_pending") == [40, 0]
 
     # A refund after the window takes spendable points back, as for any sale.
     r = await api.gql(REFUND, {"i": {"refundOf": kept}}, key=key)
