@@ -1,7 +1,8 @@
 """Stateful property test: the ledger against a simple reference model.
 
-Sales, refunds (one line or everything left), redemptions and adjustments in any order; after
-every step the account equals the model, equals the sum of its entries, and is never negative.
+Sales, refunds (one line or everything left), redemptions, adjustments and — with a return
+window — the release of pending points, in any order; after every step the account (points,
+pending points, growth) equals the model, equals the sum of its entries, and is never negative.
 Each example runs in its own event loop with its own connection pool (hypothesis drives sync
 tests), on every backend the session tests (SQLite, and PostgreSQL as the RLS-bound role).
 """
@@ -30,6 +31,7 @@ operations = st.lists(
         st.tuples(st.just("refund_rest"), st.integers(0, 20), st.just(0)),
         st.tuples(st.just("redeem"), st.integers(1, 400), st.just(0)),
         st.tuples(st.just("adjust"), st.integers(-400, 400).filter(bool), st.just(0)),
+        st.tuples(st.just("release"), st.just(0), st.just(0)),
     ),
     max_size=18,
 )
@@ -44,26 +46,43 @@ class Sale:
     taken_points: int = 0
     taken_growth: int = 0
     refunded: set[int] = field(default_factory=set)
+    pending: bool = False  # earned into the pending balance, not yet released
 
 
 @dataclass
 class Model:
     points: int = 0
     growth: int = 0
+    pending: int = 0
     sales: list[Sale] = field(default_factory=list)
 
     def reverse(self, sale: Sale, share: Decimal) -> None:
-        """The refunded share, rounded up, never more than earned; points never below zero
-        (what was already spent is not taken), growth always."""
-        points = min(sale.earned - sale.taken_points, math.ceil(sale.earned * share), self.points)
+        """The refunded share, rounded up, never more than earned; taken from pending while the
+        sale's points are pending, else from points never below zero (what was already spent
+        is not taken); growth always."""
+        points = min(sale.earned - sale.taken_points, math.ceil(sale.earned * share))
+        if sale.pending:
+            self.pending -= points
+        else:
+            points = min(points, self.points)
+            self.points -= points
         growth = min(sale.earned_growth - sale.taken_growth, math.ceil(sale.earned_growth * share))
         sale.taken_points += points
         sale.taken_growth += growth
-        self.points -= points
         self.growth -= growth
 
+    def release(self) -> None:
+        for sale in self.sales:
+            if sale.pending:
+                left = sale.earned - sale.taken_points
+                self.pending -= left
+                self.points += left
+                sale.pending = False
 
-async def _scenario(settings_, ops: list[tuple[str, int, int]]) -> None:
+
+async def _scenario(settings_, ops: list[tuple[str, int, int]], window: bool) -> None:
+    import datetime as dt
+
     from core import ValidationFailed
     from core.bootstrap import close_database, open_database
     from core.customers.service import create_customer
@@ -71,7 +90,8 @@ async def _scenario(settings_, ops: list[tuple[str, int, int]]) -> None:
     from core.plugins import get_runtime
     from core.plugins.delivery import deliver_pending
     from core.purchases import record_purchase, record_refund
-    from plugins.loyalty.ledger import adjust, balances, redeem
+    from plugins.loyalty.ledger import adjust, redeem, release_pending, standings
+    from plugins.loyalty.settings import settings_for
     from tenants.modules import enable_module
     from tenants.service import create_store, create_tenant
 
@@ -84,7 +104,11 @@ async def _scenario(settings_, ops: list[tuple[str, int, int]]) -> None:
             OWNER,
             runtime,
             "loyalty",
-            settings={"points_per_unit": str(POINTS), "growth_per_unit": str(GROWTH)},
+            settings={
+                "points_per_unit": str(POINTS),
+                "growth_per_unit": str(GROWTH),
+                "pending_days": 7 if window else 0,
+            },
         )
         store = (await create_store(tenant, OWNER, {"code": "M1", "name": "m"}))["id"]
         customer = (await create_customer(tenant, OWNER, {"name": "model"})).id
@@ -104,10 +128,17 @@ async def _scenario(settings_, ops: list[tuple[str, int, int]]) -> None:
                     },
                 )
                 sale = Sale(
-                    view.id, (a, b), math.floor((a + b) * POINTS), math.floor((a + b) * GROWTH)
+                    view.id,
+                    (a, b),
+                    math.floor((a + b) * POINTS),
+                    math.floor((a + b) * GROWTH),
+                    pending=window,
                 )
                 model.sales.append(sale)
-                model.points += sale.earned
+                if window:
+                    model.pending += sale.earned
+                else:
+                    model.points += sale.earned
                 model.growth += sale.earned_growth
             elif kind in ("refund_line", "refund_rest") and model.sales:
                 sale = model.sales[a % len(model.sales)]
@@ -141,15 +172,27 @@ async def _scenario(settings_, ops: list[tuple[str, int, int]]) -> None:
                 except ValidationFailed:
                     assert model.points + a < 0
             await deliver_pending(runtime, tenant)
-            points, growth = (await balances(tenant, [customer])).get(customer, (0, 0))
-            assert (points, growth) == (model.points, model.growth), (step, kind, ops)
-            assert points >= 0
+            if kind == "release":
+                later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
+                await release_pending(tenant, await settings_for(tenant), later)
+                model.release()
+                await deliver_pending(runtime, tenant)
+            points, growth, _tier, pending = (await standings(tenant, [customer])).get(
+                customer, (0, 0, "", 0)
+            )
+            assert (points, pending, growth) == (model.points, model.pending, model.growth), (
+                step,
+                kind,
+                ops,
+            )
+            assert points >= 0 and pending >= 0
             async with tenant_tx(tenant.id, write=False):
                 sums = await fetch(
-                    "SELECT COALESCE(SUM(points), 0) AS p FROM loyalty_entry WHERE tenant_id = {}",
+                    "SELECT COALESCE(SUM(points), 0) AS p, COALESCE(SUM(pending), 0) AS n "
+                    "FROM loyalty_entry WHERE tenant_id = {}",
                     tenant.id,
                 )
-            assert int(sums[0]["p"]) == points
+            assert (int(sums[0]["p"]), int(sums[0]["n"])) == (points, pending)
     finally:
         await close_database()
 
@@ -160,9 +203,9 @@ async def _scenario(settings_, ops: list[tuple[str, int, int]]) -> None:
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-@given(ops=operations)
-def _check(db_settings, ops):
-    asyncio.run(_scenario(db_settings, ops))
+@given(ops=operations, window=st.booleans())
+def _check(db_settings, ops, window):
+    asyncio.run(_scenario(db_settings, ops, window))
 
 
 def test_ledger_matches_the_reference_model(db, runtime):
