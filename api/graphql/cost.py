@@ -89,6 +89,12 @@ def query_cost(
     return max(costs, default=0)
 
 
+def cost_error(cost: int, limit: int) -> GraphQLError:
+    return GraphQLError(
+        f"query cost {cost} exceeds the limit of {limit}", extensions={"code": "query_too_costly"}
+    )
+
+
 class CostLimit(SchemaExtension):
     """Refuses operations costlier than the request's limit; reports the cost."""
 
@@ -109,12 +115,7 @@ class CostLimit(SchemaExtension):
         self.limit = getattr(ec.context, "cost_limit", None)
         self.cost = query_cost(ec.graphql_document, ec.variables, ec.operation_name)
         if self.limit is not None and self.cost > self.limit:
-            ec.pre_execution_errors = [
-                GraphQLError(
-                    f"query cost {self.cost} exceeds the limit of {self.limit}",
-                    extensions={"code": "query_too_costly"},
-                )
-            ]
+            ec.pre_execution_errors = [cost_error(self.cost, self.limit)]
         yield
 
     def get_results(self) -> dict[str, Any]:

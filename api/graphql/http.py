@@ -82,6 +82,9 @@ def _error(error: GraphQLError, request_id: str) -> dict[str, Any]:
             "code": original.code,
             **({"field": original.field} if original.field else {}),
         }
+    elif isinstance(original, GraphQLError):
+        # graphql-core's own input errors (a variable of the wrong type): the client's mistake.
+        extensions = {"code": "invalid_input"}
     elif original is not None:
         # A bug: the client learns nothing but the request id; the log has the traceback.
         out["message"] = f"internal error (request id {request_id})"
@@ -137,12 +140,7 @@ async def graphql_endpoint(request: Request[Any, Any, State]) -> Response[bytes]
         store_id=store_id,
         cost_limit=(tenant.query_cost_limit if tenant else None) or settings.query_cost_limit,
     )
-    result = await schema.execute(
-        body.query,
-        variable_values=body.variables,
-        context_value=context,
-        operation_name=body.operationName,
-    )
+    result = await schema.run(body.query, body.variables, context, body.operationName)
     payload: dict[str, Any] = {}
     if result.errors:
         payload["errors"] = [_error(e, request_id) for e in result.errors]

@@ -15,10 +15,20 @@ from __future__ import annotations
 
 import copy
 import logging
+from inspect import isawaitable
+from types import SimpleNamespace
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    parse,
+)
+from graphql import execute as graphql_execute
+from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import (
     AddValidationRules,
     FieldExtension,
@@ -30,15 +40,16 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionResult
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
-from api.graphql.cost import CostLimit
+from api.graphql.cost import CostLimit, cost_error, query_cost
 from api.graphql.operations import CoreMutation, CoreQuery, PublicMutation, PublicQuery
 from api.graphql.types import Customer, Purchase, Store
 from core.errors import Forbidden, MendianError
-from core.graphql import EXTENSION_POINTS, GraphQLContribution, context_of
+from core.graphql import EXTENSION_POINTS, GraphQLContribution, RequestContext, context_of
 from core.plugins import PluginRegistry
 
 __all__ = [
@@ -56,6 +67,7 @@ PLUGIN_KEY = "mendian_plugin"
 MAX_DEPTH = 12
 MAX_TOKENS = 4000
 MAX_ALIASES = 30
+PREPARED_OPERATIONS = 1024  # per schema: operations run through every check once
 _ROOTS: dict[str, Any] = {"Query": CoreQuery, "Mutation": CoreMutation}
 _POINTS: dict[str, Any] = {"Customer": Customer, "Store": Store, "Purchase": Purchase}
 assert set(_POINTS) == set(EXTENSION_POINTS)
@@ -117,7 +129,53 @@ class ModuleSchema(strawberry.Schema):
 
     def __init__(self, modules: frozenset[str], **kwargs: Any) -> None:
         self.modules = modules
+        self._prepared: dict[tuple[str, str | None], DocumentNode] = {}
         super().__init__(**kwargs)
+
+    async def run(
+        self,
+        query: str,
+        variables: dict[str, Any] | None,
+        context: RequestContext,
+        operation_name: str | None,
+    ) -> ExecutionResult:
+        """:meth:`execute`, with a fast path for an operation this schema has already run
+        through every check: the first time, strawberry parses, validates (depth, aliases,
+        tokens, introspection) and costs it; after that the parsed document is executed by
+        graphql-core directly — the cost, which depends on the variables, is checked each
+        time, with the same error and the same ``extensions.cost`` as the full path."""
+        key = (query, operation_name)
+        document = self._prepared.get(key)
+        if document is None:
+            result = await self.execute(
+                query,
+                variable_values=variables,
+                context_value=context,
+                operation_name=operation_name,
+            )
+            if result.data is not None and "cost" in (result.extensions or {}):
+                if len(self._prepared) >= PREPARED_OPERATIONS:
+                    del self._prepared[next(iter(self._prepared))]
+                self._prepared[key] = parse(query)
+            return result
+        cost = query_cost(document, variables, operation_name)
+        extensions = {"cost": {"requested": cost, "limit": context.cost_limit}}
+        if context.cost_limit is not None and cost > context.cost_limit:
+            return ExecutionResult(
+                data=None, errors=[cost_error(cost, context.cost_limit)], extensions=extensions
+            )
+        outcome = graphql_execute(
+            self._schema,
+            document,
+            variable_values=variables,
+            operation_name=operation_name,
+            context_value=context,
+            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # a bool predicate
+        )
+        done = await outcome if isawaitable(outcome) else outcome
+        if done.errors:
+            self.process_errors(done.errors, SimpleNamespace(context=context))
+        return ExecutionResult(data=done.data, errors=done.errors, extensions=extensions)
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         return [
@@ -129,7 +187,9 @@ class ModuleSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected failures are not logged as errors; bugs are, with the request id."""
         for error in errors:
-            if isinstance(error.original_error, MendianError) or error.original_error is None:
+            if error.original_error is None or isinstance(
+                error.original_error, (MendianError, GraphQLError)
+            ):
                 continue
             ctx = getattr(execution_context, "context", None)
             log.error(

@@ -63,6 +63,35 @@ async def test_cost_limit_is_reported_and_enforced(api, tenant, make_key):
     assert page["data"] == {"customers": {"nodes": []}}
 
 
+async def test_a_prepared_operation_still_meets_the_cost_limit_and_reports_errors(
+    api, tenant, make_key, caplog
+):
+    """An operation run once through every check takes the fast path afterwards: the cost
+    (which depends on the variables) is still checked and reported, errors are still typed,
+    and bugs are still masked and logged."""
+    key = await make_key(tenant)
+    page = (
+        "customers(first: $n) { edges { node { name phone email tags "
+        "stats { rScore fScore mScore valueClass lifecycle purchaseCount } } } }"
+    )
+    query = "query($n: Int!) { " + " ".join(f"{a}: {page}" for a in "abcde") + " }"
+    first = await api.gql(query, {"n": 10}, key=key)  # the full path: parsed, validated, costed
+    again = await api.gql(query, {"n": 10}, key=key)  # the prepared path
+    assert first["data"] == again["data"] == {a: {"edges": []} for a in "abcde"}
+    assert first["extensions"]["cost"] == again["extensions"]["cost"]
+    assert again["extensions"]["cost"]["limit"] == 5000
+    costly = await api.gql(query, {"n": 100}, key=key)
+    assert costly["data"] is None and codes(costly) == ["query_too_costly"]
+    assert costly["extensions"]["cost"]["requested"] > 5000
+    bad = await api.gql(query, {"n": "ten"}, key=key)  # variables are still coerced
+    assert bad["data"] is None and "Int cannot represent" in bad["errors"][0]["message"]
+    assert codes(bad) == ["invalid_input"]
+    assert "resolver failed" not in caplog.text  # the client's mistake, not logged as a bug
+    too_many = "query($n: Int!) { customers(first: $n) { nodes { name } } }"
+    refusals = [await api.gql(too_many, {"n": 1000}, key=key) for _ in range(2)]
+    assert [codes(r) for r in refusals] == [["invalid"]] * 2  # typed on both paths
+
+
 async def test_anonymous_callers_get_only_public_operations_and_no_introspection(api):
     schema = await api.gql("{ __schema { types { name } } }")
     assert schema["data"] is None
