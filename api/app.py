@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
 from api.admin import admin_exception_handlers, admin_openapi_components, admin_router
-from api.graphql.http import graphiql, graphql_endpoint
+from api.graphql.http import graphql_endpoint
 from api.graphql.ratelimit import RateLimiter
 from api.graphql.schema import SchemaRegistry
 from api.health import health
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         await close_database()
 
     return Litestar(
-        route_handlers=[health, admin_router, graphql_endpoint, graphiql, *plugin_routers(runtime)],
+        route_handlers=[health, admin_router, graphql_endpoint, *plugin_routers(runtime)],
         state=state,
         on_startup=[startup],
         on_shutdown=[shutdown],

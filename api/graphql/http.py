@@ -15,8 +15,14 @@ from typing import Any
 
 import msgspec
 from graphql import GraphQLError
-from litestar import Request, Response, get, post
-from litestar.datastructures import State
+from litestar import asgi
+from litestar.types import (
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 
 from api.graphql.ratelimit import RateLimited
 from api.graphql.schema import SchemaRegistry
@@ -26,7 +32,7 @@ from core.errors import Forbidden, MendianError
 from core.graphql import RequestContext
 from core.plugins import get_runtime
 
-__all__ = ["graphiql", "graphql_endpoint"]
+__all__ = ["graphql_endpoint"]
 
 log = logging.getLogger("mendian.graphql")
 JSON = "application/json"
@@ -39,15 +45,15 @@ class GraphQLBody(msgspec.Struct):
     extensions: dict[str, Any] | None = None
 
 
-def _json(
-    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
-) -> Response[bytes]:
-    return Response(msgspec.json.encode(body), status_code=status, media_type=JSON, headers=headers)
+MAX_BODY = 1_048_576  # as the app's request_max_body_size
+Reply = tuple[int, bytes, dict[str, str]]
 
 
-def _refusal(
-    code: str, message: str, status: int, request_id: str, **headers: str
-) -> Response[bytes]:
+def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+    return status, msgspec.json.encode(body), {"content-type": JSON, **(headers or {})}
+
+
+def _refusal(code: str, message: str, status: int, request_id: str, **headers: str) -> Reply:
     return _json(
         {"errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]},
         status,
@@ -55,10 +61,11 @@ def _refusal(
     )
 
 
-async def _credentials(request: Request[Any, Any, Any]) -> tuple[TenantInfo, Actor] | None:
+async def _credentials(headers: dict[str, str]) -> tuple[TenantInfo, Actor] | None:
+    """The caller: an API key or a staff token (``Authorization: Bearer …``), or anonymous."""
     from tenants.credentials import KEY_PREFIX, resolve_api_key, resolve_staff_token
 
-    header = request.headers.get("authorization", "")
+    header = headers.get("authorization", "")
     if not header:
         return None
     scheme, _, token = header.partition(" ")
@@ -95,28 +102,52 @@ def _error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     return out
 
 
-@post("/graphql", operation_id="graphql", include_in_schema=False, status_code=200)
-async def graphql_endpoint(request: Request[Any, Any, State]) -> Response[bytes]:
-    """Execute a GraphQL operation against the caller's schema."""
-    request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != JSON:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or ``None`` past ``MAX_BODY``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        assert isinstance(chunk, bytes)
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _execute(scope: Scope, receive: Receive) -> Reply:
+    """One ``POST /graphql``: media type, body, caller, rate limit, schema, execution."""
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    request_id = headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+    if headers.get("content-type", "").split(";")[0].strip().lower() != JSON:
         return _refusal(
             "unsupported_media_type", "send the operation as application/json", 415, request_id
         )
+    raw = await _read_body(receive)
+    if raw is None:
+        return _refusal("too_large", f"the request body exceeds {MAX_BODY} bytes", 413, request_id)
     try:
-        body = msgspec.json.decode(await request.body(), type=GraphQLBody)
+        body = msgspec.json.decode(raw, type=GraphQLBody)
     except msgspec.DecodeError as exc:
         return _refusal("bad_request", f"malformed GraphQL request: {exc}", 400, request_id)
     try:
-        caller = await _credentials(request)
+        caller = await _credentials(headers)
     except Forbidden as exc:
         return _refusal("unauthenticated", exc.message, 401, request_id)
     settings = get_settings()
-    schemas: SchemaRegistry = request.app.state.graphql
+    state = scope["app"].state
+    schemas: SchemaRegistry = state.graphql
     if caller is None:
         tenant, actor, enabled, store_id = None, None, frozenset[str](), None
         schema = schemas.public
-        limit_keys = [f"ip:{request.client.host if request.client else '?'}"]
+        client = scope.get("client")
+        limit_keys = [f"ip:{client[0] if client else '?'}"]
     else:
         tenant, actor = caller
         actor = dataclasses.replace(actor, request_id=request_id)
@@ -127,7 +158,7 @@ async def graphql_endpoint(request: Request[Any, Any, State]) -> Response[bytes]
         schema = schemas.for_modules(enabled)
         limit_keys = [f"cred:{actor.kind}:{actor.id}", f"tenant:{tenant.id}"]
     try:
-        await request.app.state.rate_limiter.hit(limit_keys)
+        await state.rate_limiter.hit(limit_keys)
     except RateLimited as exc:
         return _refusal(
             "rate_limited", str(exc), 429, request_id, **{"Retry-After": str(exc.retry_after)}
@@ -149,13 +180,47 @@ async def graphql_endpoint(request: Request[Any, Any, State]) -> Response[bytes]
     return _json(payload, headers={"X-Request-Id": request_id})
 
 
-@get("/graphql", operation_id="graphiql", include_in_schema=False, media_type="text/html")
-async def graphiql() -> Response[str]:
+def _graphiql() -> Reply:
     """GraphiQL, for staff exploring the API in development (not served in production)."""
     if get_settings().environment == "production":
-        return Response(
-            "GraphiQL is not served in production", status_code=404, media_type="text/plain"
-        )
+        return 404, b"GraphiQL is not served in production", {"content-type": "text/plain"}
     from strawberry.http.ides import get_graphql_ide_html
 
-    return Response(get_graphql_ide_html("graphiql"), media_type="text/html")
+    html = get_graphql_ide_html("graphiql").encode()
+    return 200, html, {"content-type": "text/html; charset=utf-8"}
+
+
+@asgi("/graphql", copy_scope=False)
+async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """``POST /graphql`` executes an operation; ``GET /graphql`` serves GraphiQL. A plain ASGI
+    route: the endpoint parses and answers everything itself, so litestar's per-request
+    machinery (signature model, response objects) stays out of the hot path."""
+    method = scope.get("method", "")
+    if method == "POST":
+        status, body, headers = await _execute(scope, receive)
+    elif method in ("GET", "HEAD"):
+        status, body, headers = _graphiql()
+    else:
+        status, body, headers = (
+            405,
+            b"method not allowed",
+            {
+                "content-type": "text/plain",
+                "allow": "GET, POST",
+            },
+        )
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in {**headers, "content-length": str(len(body))}.items()
+        ],
+    }
+    await send(start)
+    end: HTTPResponseBodyEvent = {
+        "type": "http.response.body",
+        "body": b"" if method == "HEAD" else body,
+        "more_body": False,
+    }
+    await send(end)
