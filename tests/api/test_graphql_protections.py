@@ -122,6 +122,8 @@ async def test_only_json_posts_execute_operations(api, tenant, make_key):
     get = await api.http.get("/graphql", params={"query": "{ me { role } }"}, headers=auth)
     assert get.headers["content-type"].startswith("text/html")  # GraphiQL, never an execution
     assert "graphiql" in get.text.lower()
+    put = await api.http.put("/graphql", json={"query": "{ ping }"}, headers=auth)
+    assert put.status_code == 405 and put.headers["allow"] == "GET, POST"
     malformed = await api.http.post(
         "/graphql", content=b"{not json", headers={**auth, "content-type": "application/json"}
     )
