@@ -142,11 +142,18 @@ class PluginRegistry:
             except Exception as exc:  # pluggy.PluginValidationError: bad hook signature
                 self._quarantine(pid, f"invalid hook implementation: {exc}", plugin.source)
                 continue
-            # Pluggy accepts implementations of hooks nobody specified; we do not (PLUG-5).
+            # Pluggy accepts implementations of hooks nobody specified; we do not (PLUG-5),
+            # except those marked ``@hookimpl(optionalhook=True)``: a plugin reacting to another
+            # plugin's event when that plugin is installed, without depending on it.
             unknown = sorted(
                 caller.name
                 for caller in self.pm.get_hookcallers(plugin.module) or []
                 if not caller.has_spec()
+                and any(
+                    not impl.optionalhook
+                    for impl in caller.get_hookimpls()
+                    if impl.plugin is plugin.module
+                )
             )
             if unknown:
                 self.pm.unregister(name=pid)

@@ -26,7 +26,7 @@ from core.graphql import (
     to_global_id,
 )
 from plugins.loyalty import ledger, rewards
-from plugins.loyalty.settings import settings_for
+from plugins.loyalty.settings import Tier, settings_for
 
 __all__ = ["contributions"]
 
@@ -35,6 +35,7 @@ __all__ = ["contributions"]
 class LoyaltyTier:
     code: str = strawberry.field(description="Tier code from the programme's settings.")
     name: str = strawberry.field(description="Display name.")
+    benefits: list[str] = strawberry.field(description="What the tier brings (display text).")
 
 
 @strawberry.type(description="A customer's loyalty standing.")
@@ -92,6 +93,13 @@ def _entry(values: dict[str, Any] | ledger.Movement) -> LoyaltyEntry:
     )
 
 
+def _tier(code: str, tier: Tier | None) -> LoyaltyTier:
+    """A tier as configured (a code no longer configured keeps its code as its name)."""
+    if tier is None:
+        return LoyaltyTier(code=code, name=code, benefits=[])
+    return LoyaltyTier(code=code, name=tier.name, benefits=list(tier.benefits))
+
+
 async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
     ctx = context_of(info)
     tenant, actor = ctx.caller()
@@ -102,7 +110,7 @@ async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
 
         found = await ledger.standings(tenant, ids)
         settings = await settings_for(tenant)
-        names = {t.code: t.name for t in settings.tiers}
+        tiers = {t.code: t for t in settings.tiers}
         soon = await expiring_soon(
             tenant, ids, dt.datetime.now(dt.UTC), settings.expiry_notice_days
         )
@@ -114,7 +122,7 @@ async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
                     points=points,
                     pending=pending,
                     growth=growth,
-                    tier=LoyaltyTier(code=tier, name=names.get(tier, tier)) if tier else None,
+                    tier=_tier(tier, tiers.get(tier)) if tier else None,
                     expiring_soon=soon.get(i, 0),
                 )
             )

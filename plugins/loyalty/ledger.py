@@ -54,6 +54,7 @@ __all__ = [
     "reverse",
     "signup_bonus",
     "standings",
+    "survey_bonus",
 ]
 
 MAX_POINTS = 10_000_000
@@ -358,6 +359,37 @@ async def signup_bonus(tenant: TenantInfo, customer_id: UUID, settings: LoyaltyS
             settings.signup_bonus,
             "signup",
             customer_id,
+            dt.datetime.now(dt.UTC),
+        )
+
+
+async def survey_bonus(
+    tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySettings
+) -> None:
+    """The survey-completion bonus (``survey.completed``: ``response_id``, ``customer_id``),
+    once per response (a unique source), for a customer of this tenant."""
+    if settings.survey_bonus <= 0 or not event.get("customer_id") or not event.get("response_id"):
+        return
+    customer_id, response_id = UUID(event["customer_id"]), UUID(event["response_id"])
+    async with tenant_tx(tenant.id):
+        done = await fetch(
+            "SELECT (SELECT COUNT(*) FROM loyalty_entry WHERE tenant_id = {} AND source = 'survey' "
+            "AND source_id = {}) AS paid, (SELECT COUNT(*) FROM customer WHERE tenant_id = {} "
+            "AND id = {} AND status = 'active') AS known",
+            tenant.id,
+            response_id,
+            tenant.id,
+            customer_id,
+        )
+        if done[0]["paid"] or not done[0]["known"]:
+            return
+        await _bonus(
+            tenant,
+            settings,
+            customer_id,
+            settings.survey_bonus,
+            "survey",
+            response_id,
             dt.datetime.now(dt.UTC),
         )
 

@@ -42,6 +42,13 @@ async def on_customer_created(tenant: TenantInfo, event: dict[str, Any]) -> None
     await signup_bonus(tenant, UUID(event["customer_id"]), await settings_for(tenant))
 
 
+@hookimpl(optionalhook=True)  # the surveys plugin's event; nothing happens without it
+async def on_survey_completed(tenant: TenantInfo, event: dict[str, Any]) -> None:
+    from plugins.loyalty.ledger import survey_bonus
+
+    await survey_bonus(tenant, event, await settings_for(tenant))
+
+
 @hookimpl
 async def on_purchase_refunded(tenant: TenantInfo, event: dict[str, Any]) -> None:
     from plugins.loyalty.ledger import reverse

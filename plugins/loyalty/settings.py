@@ -21,6 +21,10 @@ class Tier(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Annotated[str, Meta(min_length=1, max_length=50)]
     threshold: Annotated[int, Meta(ge=0, le=1_000_000_000)]
     multiplier: Decimal = Decimal(1)  # on points earned while in this tier
+    # what the tier brings, as staff and members read it ("95折", "生日礼", "免费停车")
+    benefits: Annotated[
+        list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(max_length=20)
+    ] = []
 
     def __post_init__(self) -> None:
         if not Decimal(0) <= self.multiplier <= Decimal(100):
@@ -58,6 +62,8 @@ class LoyaltySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     signup_bonus: Annotated[int, Meta(ge=0, le=1_000_000)] = 0  # points for joining, once
     # points for the referrer, once, when the customer they referred makes a first sale
     referral_bonus: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
+    # points for completing a survey (the surveys plugin's ``survey.completed``), once per response
+    survey_bonus: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
     # a sale's points stay pending (not spendable) this many days: the return window
     pending_days: Annotated[int, Meta(ge=0, le=365)] = 0
     expiry_days: Annotated[int, Meta(ge=0, le=3650)] = 0  # 0: points never expire

@@ -22,10 +22,19 @@ def test_broken_plugins_are_quarantined_with_reasons_and_others_load():
     def bad_hook(tenant, event, extra):  # not the spec's signature
         pass
 
+    from core import hookimpl
+
     unknown = plugin_module("unknownhook", on_something_nobody_specified=lambda tenant: None)
+    optional = plugin_module("optional")
+
+    def on_other_plugins_event(tenant, event):  # another plugin's event, when it is installed
+        pass
+
+    optional.on_other_plugins_event = hookimpl(optionalhook=True)(on_other_plugins_event)
     registry = PluginRegistry(core_version=__version__).load(
         [
             ("good", plugin_module("good")),
+            ("optional", optional),
             ("missing", "no_such_module_anywhere"),
             ("nomanifest", types.ModuleType("nomanifest")),
             ("Bad-Id", plugin_module("Bad-Id")),
@@ -36,7 +45,7 @@ def test_broken_plugins_are_quarantined_with_reasons_and_others_load():
             ("customer", plugin_module("customer")),
         ]
     )
-    assert sorted(registry.plugins) == ["good"]
+    assert sorted(registry.plugins) == ["good", "optional"]  # an optional hook needs no spec
     reasons = {pid: q.reason for pid, q in registry.quarantined.items()}
     assert reasons["missing"].startswith("import failed: ModuleNotFoundError")
     assert reasons["nomanifest"] == "module has no `manifest = PluginManifest(...)`"

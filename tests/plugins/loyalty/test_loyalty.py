@@ -289,7 +289,7 @@ async def test_other_plugins_hear_points_awarded_once(
 TIERS = {
     "tiers": [
         {"code": "silver", "name": "银卡", "threshold": 100},
-        {"code": "gold", "name": "金卡", "threshold": 500},
+        {"code": "gold", "name": "金卡", "threshold": 500, "benefits": ["95折", "免费停车"]},
     ],
     "downgrade_days": 30,
 }
@@ -322,6 +322,12 @@ async def test_tiers_rise_at_once_and_fall_only_after_the_downgrade_period(
     big = await _buy(api, key, customer, store, "400")
     await deliver_events(tenant)
     assert await standing() == {"growth": 550, "tier": {"code": "gold", "name": "金卡"}}
+    benefits = await api.gql(
+        "query($id: ID!) { customer(id: $id) { loyalty { tier { benefits } } } }",
+        {"id": customer},
+        key=key,
+    )
+    assert benefits["data"]["customer"]["loyalty"]["tier"] == {"benefits": ["95折", "免费停车"]}
     await api.gql(
         "mutation($p: ID!) { purchaseRefund(input: {refundOf: $p}) { errors { code } } }",
         {"p": big},
@@ -814,3 +820,37 @@ async def test_concurrent_releases_activate_each_award_once(
     assert sum(released) == 4 * 5 * 10
     found = await balances(tenant, [c.id for c in customers])
     assert [found[c.id] for c in customers] == [(50, 50)] * 4
+
+
+async def test_survey_bonus_once_per_response_for_the_tenants_own_customer(
+    tenant, other_tenant, owner, runtime, enable_plugins, deliver_events
+):
+    """The surveys plugin's ``survey.completed`` earns the survey bonus once per response (a
+    repeated event pays nothing); a customer id from another tenant earns nothing."""
+    import uuid
+
+    from core.customers.service import create_customer
+    from core.db import tenant_tx
+    from core.events import emit
+    from plugins.loyalty.ledger import balances
+
+    await enable_plugins(tenant, "loyalty", settings={"survey_bonus": 20})
+    mine = await create_customer(tenant, owner, {"name": "answers"})
+    await enable_plugins(other_tenant, "loyalty", settings={"survey_bonus": 20})
+    stranger = await create_customer(other_tenant, owner, {"name": "elsewhere"})
+    response = uuid.uuid4()
+    async with tenant_tx(tenant.id):
+        for customer in (mine.id, mine.id, stranger.id):  # a repeat, and a foreign customer
+            await emit(
+                "survey.completed",
+                response if customer == mine.id else uuid.uuid4(),
+                {
+                    "response_id": str(response if customer == mine.id else uuid.uuid4()),
+                    "customer_id": str(customer),
+                    "survey_id": str(uuid.uuid4()),
+                },
+            )
+    await deliver_events(tenant)
+    await deliver_events(tenant)
+    assert (await balances(tenant, [mine.id]))[mine.id] == (20, 0)
+    assert await balances(other_tenant, [stranger.id]) == {}
