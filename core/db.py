@@ -327,6 +327,9 @@ async def insert_rows(table: str, rows: Sequence[dict[str, Any]]) -> None:
     code, never input."""
     if not rows:
         return
+    tenant = current_tenant.get()
+    if any(r.get("tenant_id", tenant) != tenant for r in rows):  # SQLite has no RLS to catch it
+        raise UnscopedQuery(f"{table}: a row for another tenant than the open transaction's")
     columns = list(rows[0])
     row = "(" + ", ".join("{}" for _ in columns) + ")"
     await fetch(

@@ -163,7 +163,11 @@ async def single_deliverer(
             return delivered
         try:
             while await client.delete(dirty):
-                done, finished = await drain()
+                try:
+                    done, finished = await drain()
+                except BaseException:
+                    await client.set(dirty, "1", ex=3600)  # the next kick (or the pump) retries
+                    raise
                 delivered += done
                 if not finished:
                     await client.set(dirty, "1", ex=3600)
@@ -207,7 +211,7 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
             while True:
                 stats = await deliver_pending(table.runtime, tenant, limit=DELIVERY_BATCH)
                 delivered += stats.delivered
-                if stats.events < DELIVERY_BATCH or not stats.delivered:
+                if stats.events < DELIVERY_BATCH or not (stats.delivered or stats.dispatched):
                     return delivered, True
                 if stopping() or time.monotonic() > deadline:
                     return delivered, False  # the next kick, or the minute pump, goes on
@@ -300,7 +304,8 @@ async def run_worker(runtime: PluginRuntime, *, burst: bool = False) -> None:
         concurrency=8,
         dequeue_timeout=1 if burst else 0,
         # SAQ waits this long for every task (its own upkeep loops too) before cancelling: a
-        # drain stops between pages, so a handler is not cut off mid-transaction.
+        # drain stops between pages, and batches commit within about a second; a page still
+        # running is cancelled and rolled back (nothing is lost; a webhook may be sent again).
         shutdown_grace_period_s=5,
     )
     await worker.start()

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,8 @@ log = logging.getLogger("mendian.events")
 MAX_BACKOFF = dt.timedelta(minutes=30)
 MAX_PAGES = 20
 HANDLER_BATCH = 50  # plugin handlers committed together (one failure: each on its own)
+BATCH_SECONDS = 1.0  # a batch commits early past this
+MARKER_CHUNK = 1_000  # marker rows per INSERT (9 parameters each)
 
 
 def hook_name_for(event_name: str) -> str:
@@ -77,12 +80,16 @@ async def _markers(
     if not wanted:
         return {}
     async with tenant_tx(tenant.id):
-        await EventDelivery.insert(
-            *(EventDelivery(event_id=event_id, plugin_id=handler) for event_id, handler in wanted)
-        ).on_conflict(
-            target=(EventDelivery.tenant_id, EventDelivery.event_id, EventDelivery.plugin_id),
-            action="DO NOTHING",
-        )
+        for start in range(0, len(wanted), MARKER_CHUNK):  # within PostgreSQL's parameter limit
+            await EventDelivery.insert(
+                *(
+                    EventDelivery(event_id=event_id, plugin_id=handler)
+                    for event_id, handler in wanted[start : start + MARKER_CHUNK]
+                )
+            ).on_conflict(
+                target=(EventDelivery.tenant_id, EventDelivery.event_id, EventDelivery.plugin_id),
+                action="DO NOTHING",
+            )
         rows = await EventDelivery.select().where(
             EventDelivery.event_id.is_in(list({event_id for event_id, _h in wanted}))
         )
@@ -143,35 +150,38 @@ async def _attempt(
 Due = tuple[dict[str, Any], str, Handler, dict[str, Any]]  # event, handler id, run, marker
 
 
-async def _attempt_batch(runtime: PluginRuntime, tenant: TenantInfo, batch: list[Due]) -> bool:
-    """Run a batch of plugin handlers in one transaction that claims all their markers with
-    one statement: one commit for the batch instead of one per handler. Any failure rolls the
-    whole batch back (markers included) and returns False; the caller then runs each item on
-    its own (:func:`_attempt`), which isolates and records the failing one."""
+async def _attempt_batch(
+    runtime: PluginRuntime, tenant: TenantInfo, batch: list[Due]
+) -> int | None:
+    """Run plugin handlers in order in one transaction — each claims its marker first — and
+    commit once, after the batch or after ``BATCH_SECONDS`` (what is left goes to the next
+    batch, so a slow plugin never holds locks long nor outlives the job's timeout). Returns how
+    many items from the start were committed; ``None`` when one failed: everything rolled back,
+    and the caller runs those items one by one, in order (:func:`_attempt`)."""
     now = dt.datetime.now(dt.UTC)
+    started = time.monotonic()
+    taken = 0
     try:
         async with tenant_tx(tenant.id):
-            claimed = {
-                row["id"]
-                for row in await fetch(
+            for _event, _handler, run, marker in batch:
+                claimed = await fetch(
                     "UPDATE event_delivery SET status = 'done', done_at = {}, "
-                    "attempts = attempts + 1, last_error = '' WHERE tenant_id = {} "
-                    "AND status = 'pending' AND id IN ("
-                    + ", ".join("{}" for _ in batch)
-                    + ") RETURNING id",
+                    "attempts = attempts + 1, last_error = '' "
+                    "WHERE tenant_id = {} AND id = {} AND status = 'pending' RETURNING id",
                     now,
                     tenant.id,
-                    *(marker["id"] for _e, _h, _r, marker in batch),
+                    marker["id"],
                 )
-            }
-            for _event, _handler, run, marker in batch:
-                if marker["id"] in claimed:  # else a concurrent deliverer did it
+                if claimed:  # else a concurrent deliverer did it
                     await asyncio.wait_for(run(), runtime.hook_timeout)
+                taken += 1
+                if time.monotonic() - started > BATCH_SECONDS:
+                    break
     except Exception:
-        return False
-    for plugin_id in {handler for _e, handler, _r, _m in batch}:
+        return None
+    for plugin_id in {handler for _e, handler, _r, _m in batch[:taken]}:
         await runtime.record_success(tenant, plugin_id)
-    return True
+    return taken
 
 
 def _webhook_handler(
@@ -274,19 +284,20 @@ async def _deliver_page(
                 continue
             due.append((event, handler_id, run, marker))
     plugins = [d for d in due if not d[1].startswith("webhook:")]
-    singles = [d for d in due if d[1].startswith("webhook:")]  # HTTP: never inside a batch
-    for start in range(0, len(plugins), HANDLER_BATCH):
-        batch = plugins[start : start + HANDLER_BATCH]
-        if len(batch) > 1 and await _attempt_batch(runtime, tenant, batch):
-            stats.delivered += len(batch)
-        else:
-            singles.extend(batch)
-    for event, handler_id, run, marker in singles:
-        if await _attempt(runtime, tenant, event, handler_id, run, marker):
-            stats.delivered += 1
-        else:
-            stats.failed += 1
-            waiting.add(event["id"])
+    webhooks = [d for d in due if d[1].startswith("webhook:")]  # HTTP: never inside a batch
+    i = 0
+    while i < len(plugins):  # in event order: a refund's handler never overtakes its sale's
+        chunk = plugins[i : i + HANDLER_BATCH]
+        taken = await _attempt_batch(runtime, tenant, chunk) if len(chunk) > 1 else None
+        if taken:
+            stats.delivered += taken
+            i += taken
+            continue
+        for item in chunk:
+            await _single(runtime, tenant, item, stats, waiting)
+        i += len(chunk)
+    for item in webhooks:
+        await _single(runtime, tenant, item, stats, waiting)
     dispatched = [event["id"] for event, _h in work if event["id"] not in waiting]
     if dispatched:
         async with tenant_tx(tenant.id):
@@ -294,6 +305,17 @@ async def _deliver_page(
                 EventOutbox.id.is_in(dispatched)
             )
         stats.dispatched += len(dispatched)
+
+
+async def _single(
+    runtime: PluginRuntime, tenant: TenantInfo, item: Due, stats: DeliveryStats, waiting: set[UUID]
+) -> None:
+    event, handler_id, run, marker = item
+    if await _attempt(runtime, tenant, event, handler_id, run, marker):
+        stats.delivered += 1
+    else:
+        stats.failed += 1
+        waiting.add(event["id"])
 
 
 def _plugin_handler(fn: Callable[..., Any], tenant: TenantInfo, payload: dict[str, Any]) -> Handler:

@@ -299,7 +299,17 @@ async def _referral_bonus(
     if not found or found[0]["paid"]:
         return
     referrer = UUID(str(found[0]["referrer_id"]))
-    await _bonus(tenant, settings, referrer, settings.referral_bonus, "referral", customer_id, now)
+    # Held for the return window like the sale it rewards (refer, buy, return: no bonus yet).
+    await _bonus(
+        tenant,
+        settings,
+        referrer,
+        settings.referral_bonus,
+        "referral",
+        customer_id,
+        now,
+        pending_days=settings.pending_days,
+    )
 
 
 async def _bonus(
@@ -310,8 +320,24 @@ async def _bonus(
     source: str,
     source_id: UUID,
     now: dt.datetime,
+    pending_days: int = 0,
 ) -> None:
-    """A bonus award (sign-up, referral): credited, recorded with its unique source, announced."""
+    """A bonus award (sign-up, referral, survey): credited — or, with ``pending_days``, held
+    pending like the sale that earned it — recorded with its unique source, announced."""
+    if pending_days:
+        await _credit(tenant.id, customer_id, 0, 0, pending=points)
+        await _record(
+            tenant,
+            customer_id,
+            kind="earn",
+            pending=points,
+            source=source,
+            source_id=source_id,
+            actor="system",
+            reason=f"{source} bonus",
+            available_at=now + dt.timedelta(days=pending_days),
+        )
+        return  # announced when it activates
     await _credit(tenant.id, customer_id, points, 0)
     entry = await _record(
         tenant,
@@ -419,7 +445,11 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
             .first()
         )
         if earned is None:
-            return
+            if await _accrual_outstanding(tenant, sale_id):
+                # The sale's own accrual has not been applied yet (it is retrying, or waits
+                # behind the refund): fail, so this reversal is retried after it.
+                raise RuntimeError(f"sale {sale_id} has not accrued yet; reversal retried")
+            return  # the sale earned nothing (or predates the programme)
         customer_id = earned["customer_id"]  # who earned it (the sale's customer)
         # Locked first: a concurrent redemption or activation cannot slip in between.
         balance = await lock_account(tenant.id, customer_id)
@@ -463,6 +493,33 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
             actor="system",
             reason=f"refund; {shortfall} points already spent" if shortfall else "refund",
         )
+
+
+async def _accrual_outstanding(tenant: TenantInfo, sale_id: UUID) -> bool:
+    """Whether loyalty may still accrue for the sale: its ``purchase.recorded`` has a pending
+    loyalty delivery, or is undelivered and loyalty has not reached it yet."""
+    rows = await fetch(
+        "SELECT o.dispatched_at AS dispatched, d.status AS status FROM event_outbox o "
+        "LEFT JOIN event_delivery d ON d.tenant_id = o.tenant_id AND d.event_id = o.id "
+        "AND d.plugin_id = 'loyalty' WHERE o.tenant_id = {} AND o.name = 'purchase.recorded' "
+        "AND o.subject_id = {}",
+        tenant.id,
+        str(sale_id),
+    )
+    return any(
+        r["status"] == "pending" or (r["status"] is None and r["dispatched"] is None) for r in rows
+    )
+
+
+async def _still_bought(tenant: TenantInfo, customer_id: UUID) -> bool:
+    """Whether the customer keeps some of what their sales earned (not everything refunded)."""
+    rows = await fetch(
+        "SELECT COALESCE(SUM(points + pending), 0) AS n FROM loyalty_entry WHERE tenant_id = {} "
+        "AND customer_id = {} AND source IN ('purchase', 'refund')",
+        tenant.id,
+        customer_id,
+    )
+    return int(rows[0]["n"]) > 0
 
 
 async def _activated(award_id: UUID) -> bool:
@@ -512,6 +569,23 @@ async def activate(
             left = int(award["pending"]) + int(taken[0]["p"])
             if left > 0 and await _move_pending(tenant.id, customer_id, -left, 0) is None:
                 raise RuntimeError("pending points changed under a locked activation")
+            voided = (
+                left > 0
+                and award.get("source") == "referral"
+                and not await _still_bought(tenant, UUID(str(award["source_id"])))
+            )
+            if voided:  # the referred customer returned everything they bought
+                await _record(
+                    tenant,
+                    customer_id,
+                    kind="activate",
+                    pending=-left,
+                    source="activation",
+                    source_id=award["id"],
+                    actor="system",
+                    reason="referral void: the referred customer's purchases were refunded",
+                )
+                return 0
             if left > 0:
                 await _credit(tenant.id, customer_id, left, 0)
             entry = await _record(
@@ -542,7 +616,7 @@ async def release_pending(tenant: TenantInfo, settings: LoyaltySettings, now: dt
     while True:
         async with tenant_tx(tenant.id, write=False):
             due = await fetch(
-                "SELECT e.id, e.customer_id, e.pending FROM loyalty_entry e "
+                "SELECT e.id, e.customer_id, e.pending, e.source, e.source_id FROM loyalty_entry e "
                 "WHERE e.tenant_id = {} AND e.available_at IS NOT NULL AND e.available_at <= {} "
                 "AND e.pending > 0 AND NOT EXISTS (SELECT 1 FROM loyalty_entry a "
                 "WHERE a.tenant_id = e.tenant_id AND a.source = 'activation' "

@@ -42,6 +42,11 @@ async def test_scoped_insert_refuses_rows_for_another_tenant(tenant, other_tenan
     async with tenant_tx(tenant.id):
         with pytest.raises(UnscopedQuery):
             Customer.insert(Customer(tenant_id=other_tenant.id, name="x"))
+    from core.db import insert_rows
+
+    async with tenant_tx(tenant.id):  # the raw multi-row insert of the hot paths checks it too
+        with pytest.raises(UnscopedQuery):
+            await insert_rows("customer_note", [{"tenant_id": other_tenant.id, "body": "x"}])
 
 
 async def _raw(conn, tenant_id, sql, *args):

@@ -854,3 +854,95 @@ async def test_survey_bonus_once_per_response_for_the_tenants_own_customer(
     await deliver_events(tenant)
     assert (await balances(tenant, [mine.id]))[mine.id] == (20, 0)
     assert await balances(other_tenant, [stranger.id]) == {}
+
+
+async def test_a_failed_batch_never_lets_a_refund_overtake_its_sale(
+    tenant, owner, make_runtime, enable_plugins, deliver_events, monkeypatch
+):
+    """Handlers commit in batches; when a batch fails (another plugin's handler here), its items
+    run one by one before the next batch, so the refund's reversal never runs before the sale's
+    accrual, and a reversal that finds the accrual still due is retried after it."""
+    import datetime as dt
+
+    from core.customers.service import create_customer
+    from core.plugins import delivery
+    from core.purchases import record_purchase, record_refund
+    from plugins.loyalty.ledger import balances
+    from tenants.service import create_store
+    from tests.plugins.conftest import plugin_module
+
+    # Handlers in order: customer.created (loyalty), the sale (loyalty, flaky), the refund
+    # (loyalty), customer.created (loyalty), the next sale (loyalty, flaky). Batches of three:
+    # the first fails on flaky; the second holds the refund's reversal.
+    monkeypatch.setattr(delivery, "HANDLER_BATCH", 3)
+    broken = {"on": True}
+
+    async def on_purchase_recorded(tenant, event):
+        if broken["on"]:
+            raise RuntimeError("flaky")
+
+    runtime = make_runtime(
+        plugin_module("flaky", on_purchase_recorded=on_purchase_recorded), discover=True
+    )
+    await enable_plugins(tenant, "loyalty")
+    from tenants.modules import enable_module
+
+    await enable_module(tenant, owner, runtime, "flaky")
+    store = (await create_store(tenant, owner, {"code": "O1", "name": "o"}))["id"]
+    c = await create_customer(tenant, owner, {"name": "order"})
+    sale = await record_purchase(
+        tenant,
+        owner,
+        {
+            "store_id": str(store),
+            "customer_id": str(c.id),
+            "lines": [{"sku": "a", "unit_price": "100"}],
+        },
+    )
+    await record_refund(tenant, owner, {"refund_of": str(sale.id)})
+    other = await create_customer(tenant, owner, {"name": "next in line"})
+    await record_purchase(  # so that the refund's handler shares a batch with a later one
+        tenant,
+        owner,
+        {
+            "store_id": str(store),
+            "customer_id": str(other.id),
+            "lines": [{"sku": "a", "unit_price": "5"}],
+        },
+    )
+    await delivery.deliver_pending(runtime, tenant)
+    assert (await balances(tenant, [c.id]))[c.id] == (0, 0)  # earned 100, then all taken back
+    broken["on"] = False
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    await delivery.deliver_pending(runtime, tenant, now=later)
+    assert (await balances(tenant, [c.id]))[c.id] == (0, 0)
+
+
+async def test_a_referral_bonus_waits_out_the_window_and_is_void_if_everything_is_returned(
+    api, tenant, make_key, enable_plugins, deliver_events
+):
+    import datetime as dt
+
+    from plugins.loyalty.ledger import release_pending
+    from plugins.loyalty.settings import settings_for
+
+    await enable_plugins(tenant, "loyalty", settings={"referral_bonus": 30, "pending_days": 7})
+    key = await make_key(tenant)
+    referrer, store = await _customer_and_store(api, key, "13912345300")
+    keeper, _s = await _customer_and_store(api, key, "13912345301")
+    returner, _s = await _customer_and_store(api, key, "13912345302")
+    for newcomer in (keeper, returner):
+        ok = await api.gql(REFER, {"c": newcomer, "r": referrer}, key=key)
+        assert ok["data"]["loyaltyReferralRecord"]["ok"] is True
+    await _buy(api, key, keeper, store, "10")
+    returned = await _buy(api, key, returner, store, "10")
+    await deliver_events(tenant)
+    status = (await api.gql(STATUS, {"id": referrer}, key=key))["data"]["customer"]["loyalty"]
+    assert status == {"points": 0, "pending": 60, "growth": 0}  # both bonuses held
+    r = await api.gql(REFUND, {"i": {"refundOf": returned}}, key=key)
+    assert r["data"]["purchaseRefund"]["errors"] == []
+    await deliver_events(tenant)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
+    await release_pending(tenant, await settings_for(tenant), later)
+    status = (await api.gql(STATUS, {"id": referrer}, key=key))["data"]["customer"]["loyalty"]
+    assert status == {"points": 30, "pending": 0, "growth": 0}  # the returner's bonus is void
