@@ -324,33 +324,25 @@ async def _bonus(
 ) -> None:
     """A bonus award (sign-up, referral, survey): credited — or, with ``pending_days``, held
     pending like the sale that earned it — recorded with its unique source, announced."""
-    if pending_days:
-        await _credit(tenant.id, customer_id, 0, 0, pending=points)
-        await _record(
-            tenant,
-            customer_id,
-            kind="earn",
-            pending=points,
-            source=source,
-            source_id=source_id,
-            actor="system",
-            reason=f"{source} bonus",
-            available_at=now + dt.timedelta(days=pending_days),
-        )
-        return  # announced when it activates
-    await _credit(tenant.id, customer_id, points, 0)
+    held = bool(pending_days)
+    await _credit(tenant.id, customer_id, 0 if held else points, 0, pending=points if held else 0)
+    timing: dict[str, Any] = (
+        {"pending": points, "available_at": now + dt.timedelta(days=pending_days)}
+        if held
+        else {"points": points, "expires_at": _expiry(settings, now)}
+    )
     entry = await _record(
         tenant,
         customer_id,
         kind="earn",
-        points=points,
         source=source,
         source_id=source_id,
         actor="system",
         reason=f"{source} bonus",
-        expires_at=_expiry(settings, now),
+        **timing,
     )
-    await _awarded(entry, source_id)
+    if not held:  # a held bonus is announced when it activates
+        await _awarded(entry, source_id)
 
 
 async def _awarded(entry: Movement, source_id: UUID | None) -> None:
