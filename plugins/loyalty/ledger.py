@@ -243,37 +243,19 @@ async def accrue(tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySet
         if points == 0 and growth == 0:
             return
         now = dt.datetime.now(dt.UTC)
-        if settings.pending_days:
-            # Locked for the return window: growth counts now, points once it has passed.
-            _points, total_growth, tier = await _credit(
-                tenant.id, customer_id, 0, growth, pending=points
-            )
-            entry = await _record(
-                tenant,
-                customer_id,
-                kind="earn",
-                pending=points,
-                growth=growth,
-                source="purchase",
-                source_id=sale_id,
-                actor="system",
-                available_at=now + dt.timedelta(days=settings.pending_days),
-            )
-        else:
-            _points, total_growth, tier = await _credit(tenant.id, customer_id, points, growth)
-            entry = await _record(
-                tenant,
-                customer_id,
-                kind="earn",
-                points=points,
-                growth=growth,
-                source="purchase",
-                source_id=sale_id,
-                actor="system",
-                expires_at=_expiry(settings, now),
-            )
-            await _awarded(entry, sale_id)
-        await promote(tenant, settings, customer_id, entry.created_at, (total_growth, tier))
+        # With a return window the points are held (growth counts at once, tiers rise at once).
+        total_growth, tier = await _award(
+            tenant,
+            settings,
+            customer_id,
+            points,
+            "purchase",
+            sale_id,
+            now,
+            growth=growth,
+            pending_days=settings.pending_days,
+        )
+        await promote(tenant, settings, customer_id, now, (total_growth, tier))
         if settings.referral_bonus:
             await _referral_bonus(tenant, settings, customer_id, now)
 
@@ -300,7 +282,7 @@ async def _referral_bonus(
         return
     referrer = UUID(str(found[0]["referrer_id"]))
     # Held for the return window like the sale it rewards (refer, buy, return: no bonus yet).
-    await _bonus(
+    await _award(
         tenant,
         settings,
         referrer,
@@ -309,10 +291,11 @@ async def _referral_bonus(
         customer_id,
         now,
         pending_days=settings.pending_days,
+        reason="referral bonus",
     )
 
 
-async def _bonus(
+async def _award(
     tenant: TenantInfo,
     settings: LoyaltySettings,
     customer_id: UUID,
@@ -320,12 +303,18 @@ async def _bonus(
     source: str,
     source_id: UUID,
     now: dt.datetime,
+    *,
+    growth: int = 0,
     pending_days: int = 0,
-) -> None:
-    """A bonus award (sign-up, referral, survey): credited — or, with ``pending_days``, held
-    pending like the sale that earned it — recorded with its unique source, announced."""
+    reason: str = "",
+) -> tuple[int, str]:
+    """An award (a sale's points, a bonus): credited and recorded with its unique source, and
+    announced — or, with ``pending_days``, held pending (announced when it activates). The
+    account's ``(growth, tier)`` after it."""
     held = bool(pending_days)
-    await _credit(tenant.id, customer_id, 0 if held else points, 0, pending=points if held else 0)
+    _points, total_growth, tier = await _credit(
+        tenant.id, customer_id, 0 if held else points, growth, pending=points if held else 0
+    )
     timing: dict[str, Any] = (
         {"pending": points, "available_at": now + dt.timedelta(days=pending_days)}
         if held
@@ -335,14 +324,16 @@ async def _bonus(
         tenant,
         customer_id,
         kind="earn",
+        growth=growth,
         source=source,
         source_id=source_id,
         actor="system",
-        reason=f"{source} bonus",
+        reason=reason,
         **timing,
     )
-    if not held:  # a held bonus is announced when it activates
+    if not held:
         await _awarded(entry, source_id)
+    return total_growth, tier
 
 
 async def _awarded(entry: Movement, source_id: UUID | None) -> None:
@@ -370,7 +361,7 @@ async def signup_bonus(tenant: TenantInfo, customer_id: UUID, settings: LoyaltyS
             LoyaltyEntry.source == "signup", LoyaltyEntry.source_id == customer_id
         ):
             return
-        await _bonus(
+        await _award(
             tenant,
             settings,
             customer_id,
@@ -378,6 +369,7 @@ async def signup_bonus(tenant: TenantInfo, customer_id: UUID, settings: LoyaltyS
             "signup",
             customer_id,
             dt.datetime.now(dt.UTC),
+            reason="sign-up bonus",
         )
 
 
@@ -401,7 +393,7 @@ async def survey_bonus(
         )
         if done[0]["paid"] or not done[0]["known"]:
             return
-        await _bonus(
+        await _award(
             tenant,
             settings,
             customer_id,
@@ -409,6 +401,7 @@ async def survey_bonus(
             "survey",
             response_id,
             dt.datetime.now(dt.UTC),
+            reason="survey bonus",
         )
 
 
@@ -453,37 +446,28 @@ async def reverse(tenant: TenantInfo, event: dict[str, Any]) -> None:
         left_growth = earned["growth"] + sum(r["growth"] for r in taken)
         points = min(left_points, math.ceil(original * share))
         growth = min(left_growth, math.ceil(earned["growth"] * share))
-        if earned["pending"] > 0 and not await _activated(earned["id"]):
-            if await _move_pending(tenant.id, customer_id, -points, -growth) is None:
-                raise RuntimeError("pending points changed under a locked reversal")
-            await _record(
-                tenant,
-                customer_id,
-                kind="reverse",
-                pending=-points,
-                growth=-growth,
-                source="refund",
-                source_id=refund_id,
-                reversal_of=earned["id"],
-                actor="system",
-                reason="refund (points were pending)",
-            )
-            return
-        shortfall = max(0, points - balance)
-        points -= shortfall  # spent already: take back what is there, record the rest
-        if await _move(tenant.id, customer_id, -points, -growth) is None:
+        held = earned["pending"] > 0 and not await _activated(earned["id"])
+        if held:  # still inside the return window: taken from the pending balance
+            moved = await _move_pending(tenant.id, customer_id, -points, -growth)
+            reason = "refund (points were pending)"
+        else:
+            shortfall = max(0, points - balance)
+            points -= shortfall  # spent already: take back what is there, record the rest
+            moved = await _move(tenant.id, customer_id, -points, -growth)
+            reason = f"refund; {shortfall} points already spent" if shortfall else "refund"
+        if moved is None:
             raise RuntimeError("loyalty account changed under a locked reversal")
         await _record(
             tenant,
             customer_id,
             kind="reverse",
-            points=-points,
             growth=-growth,
             source="refund",
             source_id=refund_id,
             reversal_of=earned["id"],
             actor="system",
-            reason=f"refund; {shortfall} points already spent" if shortfall else "refund",
+            reason=reason,
+            **({"pending": -points} if held else {"points": -points}),
         )
 
 
