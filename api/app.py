@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+from typing import Any
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -15,6 +16,7 @@ from api.graphql.http import graphql_endpoint
 from api.graphql.ratelimit import RateLimiter
 from api.graphql.schema import SchemaRegistry
 from api.health import health
+from api.reports import reports_router
 from core import __version__
 from core.bootstrap import close_database, open_database
 from core.config import Settings, get_settings
@@ -23,17 +25,45 @@ from core.logging import install_masking
 from core.plugins import PluginRuntime, load_runtime
 from core.redis import close_redis
 
-__all__ = ["create_app", "plugin_routers"]
+__all__ = ["SHUTDOWN_GRACE_SECONDS", "create_app", "plugin_routers"]
+
+# On SIGTERM, requests still running after this long are cut off (uvicorn's graceful timeout),
+# then the pool closes within core.db.POOL_CLOSE_SECONDS: the process always ends.
+SHUTDOWN_GRACE_SECONDS = 10
+
+
+RESERVED_PATHS = ("/graphql", "/admin", "/health", "/schema", "/static", "/reports", "/p")
 
 
 def plugin_routers(runtime: PluginRuntime) -> list[Router]:
-    """Each plugin's ``register_routes`` handlers, mounted under ``/p/<plugin id>``. The handler
-    resolves its tenant (and checks the plugin is enabled there) itself, as public routes do."""
-    routers = []
+    """Each plugin's ``register_routes``: route handlers are mounted under ``/p/<plugin id>``;
+    a ``Router`` keeps its own path (a short public URL such as ``/s/{token}``), which must not
+    be one of the core's nor another plugin's. The handler resolves its tenant (and checks the
+    plugin is enabled there) itself, as public routes do."""
+    routers: list[Router] = []
+    taken: dict[str, str] = dict.fromkeys(RESERVED_PATHS, "core")
     for plugin_id, handlers in runtime.registry.collect_all("register_routes"):
-        if handlers:
-            routers.append(Router(path=f"/p/{plugin_id}", route_handlers=handlers))
+        loose = [h for h in handlers or [] if not isinstance(h, Router)]
+        if loose:
+            routers.append(Router(path=f"/p/{plugin_id}", route_handlers=loose))
+        for router in (h for h in handlers or [] if isinstance(h, Router)):
+            first = "/" + router.path.strip("/").split("/")[0]
+            if first in taken:
+                raise RuntimeError(
+                    f"plugin {plugin_id!r} routes {router.path!r}, which {taken[first]!r} owns"
+                )
+            taken[first] = plugin_id
+            routers.append(router)
     return routers
+
+
+def static_files() -> Any:
+    """``/static/…``: the pages' stylesheet and every asset a page needs, served here."""
+    from litestar.static_files import create_static_files_router
+
+    from core.pages import STATIC_DIR
+
+    return create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")
 
 
 def create_app(settings: Settings | None = None, *, background: bool = True) -> Litestar:
@@ -44,6 +74,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     runtime = load_runtime()
     state = State(
         {
+            "runtime": runtime,
             "graphql": SchemaRegistry(runtime.registry),
             "rate_limiter": RateLimiter(
                 settings.rate_limit_key, settings.rate_limit_tenant, settings.redis_url
@@ -78,7 +109,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         set_event_listener(None)
         queue = state.get("saq_queue")
         if queue is not None:
-            await queue.disconnect()
+            with contextlib.suppress(Exception):  # Redis away: nothing to flush, just go
+                await asyncio.wait_for(queue.disconnect(), 2)
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -87,7 +119,14 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         await close_database()
 
     return Litestar(
-        route_handlers=[health, admin_router, graphql_endpoint, *plugin_routers(runtime)],
+        route_handlers=[
+            health,
+            admin_router,
+            graphql_endpoint,
+            static_files(),
+            reports_router,
+            *plugin_routers(runtime),
+        ],
         state=state,
         on_startup=[startup],
         on_shutdown=[shutdown],

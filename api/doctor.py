@@ -43,6 +43,10 @@ async def diagnose(tenant_slug: str | None) -> tuple[list[tuple[str, str]], bool
                             f"{pid}: table {table._meta.tablename} missing: run `mendian migrate`",
                         )
                     )
+    from core.calendars import calendar_data_gaps
+
+    for gap in await calendar_data_gaps(days=60):
+        findings.append(("warn", f"calendar: {gap.message} — load it: mendian calendar load FILE"))
     if tenant_slug:
         from tenants.service import get_tenant
 

@@ -1,14 +1,25 @@
 """Mendian's pytest plugin (registered as ``pytest11: mendian``), for Mendian's own tests and
 for plugin authors.
 
-Fixtures: ``db`` (a fresh, migrated database per backend and session: SQLite always, PostgreSQL
-too when ``DATABASE_URL`` is set, connected as the RLS-bound app role), ``runtime`` (the
-installed plugins), ``tenant`` / ``other_tenant`` / ``make_tenant``, ``owner``, ``store``,
-``enable_plugins``, ``deliver_events``, ``captured_events`` and ``captured_messages``.
+Fixtures (each documented below; the README's author guide lists them with examples):
+
+* ``db`` — a fresh, migrated database per backend and session: SQLite always, PostgreSQL too
+  when ``DATABASE_URL`` is set, connected as the RLS-bound app role (tests using it run once
+  per backend); ``pg_only`` skips on SQLite;
+* ``runtime`` — the installed plugins (entry points), loaded for the test;
+* ``tenant``, ``other_tenant`` (for isolation tests), ``make_tenant(**fields)``, ``owner`` (an
+  owner :class:`Actor`), ``store`` (a store of ``tenant``);
+* ``enable_plugins(tenant, *ids, settings=…)``, ``deliver_events(tenant)`` (run the durable
+  events now), ``send_messages(tenant)`` (send the due messages now), ``captured_events(tenant)``
+  and ``captured_messages(tenant)`` (what the ``log`` channel sent);
+* ``api`` — the HTTP app in-process (``await api.gql(query, variables, key=…)``), ``make_key(
+  tenant, role=…, store_id=…)`` — an API key to call it with.
 
 Configure pytest-asyncio with ``asyncio_default_fixture_loop_scope = "session"`` and
 ``asyncio_default_test_loop_scope = "session"`` (the database pool lives for the session).
 ``MENDIAN_REQUIRE_SERVICES=1`` turns an unreachable PostgreSQL into a failure, not a skip.
+Importing this plugin changes nothing: the test environment (a temporary ``MENDIAN_HOME``, test
+keys) is set up only when a test first uses ``db``.
 """
 
 from __future__ import annotations
@@ -22,16 +33,18 @@ from typing import Any
 
 import pytest
 
-_HOME = Path(tempfile.mkdtemp(prefix="mendian-test-"))
-os.environ["MENDIAN_HOME"] = str(_HOME)
-os.environ.setdefault("MENDIAN_SECRET_KEY", "test-secret-key-0123456789-abcdefghijklmnop")
-os.environ.setdefault("MENDIAN_ADMIN_TOKEN", "test-admin-token-0123456789")
+from core.config import DatabaseURL, Settings, get_settings, load_settings
+from core.context import Actor, TenantInfo
+from core.db import (
+    Database,
+    json_value,
+    platform_tables,
+    set_database,
+    tenant_tables,
+    tenant_tx,
+)
 
-from core.config import DatabaseURL, Settings, get_settings, load_settings  # noqa: E402
-from core.context import Actor, TenantInfo  # noqa: E402
-from core.db import Database, json_value, set_database, tenant_tables, tenant_tx  # noqa: E402
-
-__all__ = ["BACKENDS", "PG_URL", "REQUIRE", "make_tenant"]
+__all__ = ["BACKENDS", "PG_URL", "REQUIRE", "ApiClient", "make_tenant", "test_home"]
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 REQUIRE = os.environ.get("MENDIAN_REQUIRE_SERVICES") == "1"
@@ -45,7 +58,24 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+_HOME: Path | None = None
+
+
+def test_home() -> Path:
+    """The session's temporary ``MENDIAN_HOME``, with test keys: set on first use, so that
+    merely importing this plugin changes nothing."""
+    global _HOME
+    if _HOME is None:
+        _HOME = Path(tempfile.mkdtemp(prefix="mendian-test-"))
+        os.environ["MENDIAN_HOME"] = str(_HOME)
+        os.environ.setdefault("MENDIAN_SECRET_KEY", "test-secret-key-0123456789-abcdefghijklmnop")
+        os.environ.setdefault("MENDIAN_ADMIN_TOKEN", "test-admin-token-0123456789")
+        get_settings.cache_clear()
+    return _HOME
+
+
 def _settings(database_url: str) -> Settings:
+    test_home()
     return load_settings(dict(os.environ) | {"DATABASE_URL": database_url})
 
 
@@ -62,7 +92,7 @@ async def _pg_admin(sql: str) -> None:
 def _all_tables() -> list[Any]:
     from core.tables import TABLES
 
-    return [*TABLES, *tenant_tables()]
+    return [*TABLES, *tenant_tables(), *platform_tables()]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -73,7 +103,7 @@ async def mendian_backend(request: pytest.FixtureRequest) -> AsyncIterator[Datab
     get_settings.cache_clear()
     drop = None
     if request.param == "sqlite":
-        settings = _settings(f"sqlite:///{_HOME / f'test-{uuid.uuid4().hex[:8]}.sqlite3'}")
+        settings = _settings(f"sqlite:///{test_home() / f'test-{uuid.uuid4().hex[:8]}.sqlite3'}")
     else:
         name = f"mendian_test_{uuid.uuid4().hex[:10]}"
         try:
@@ -126,10 +156,12 @@ def owner() -> Actor:
 
 
 async def make_tenant(**overrides: Any) -> TenantInfo:
+    """A new tenant (``on_tenant_created`` reaches the test's loaded plugins, if any)."""
+    from core.plugins import current_runtime
     from tenants.service import create_tenant
 
     data = {"slug": f"t-{uuid.uuid4().hex[:12]}", "name": "Test chain"} | overrides
-    return await create_tenant(data)
+    return await create_tenant(data, runtime=current_runtime())
 
 
 @pytest.fixture
@@ -182,6 +214,22 @@ def deliver_events() -> Callable[[TenantInfo], Awaitable[Any]]:
 
 
 @pytest.fixture
+def send_messages() -> Callable[[TenantInfo], Awaitable[int]]:
+    """Send the tenant's due messages now through its channels; how many were sent."""
+    from core.messaging import channels_for, send_due
+    from core.plugins import current_runtime
+
+    async def send(tenant: TenantInfo) -> int:
+        channels = await channels_for(tenant, current_runtime())
+        sent = 0
+        while (stats := await send_due(tenant, channels)).claimed:
+            sent += stats.sent
+        return sent
+
+    return send
+
+
+@pytest.fixture
 def captured_events() -> Callable[[TenantInfo], Awaitable[list[tuple[str, dict[str, Any]]]]]:
     """``(name, payload)`` of the tenant's events, oldest first."""
     from core.tables import EventOutbox
@@ -213,6 +261,7 @@ class ApiClient:
 
     def __init__(self, client: Any) -> None:
         self.http = client
+        self.address = "127.0.0.1"  # the caller's address the app sees
 
     async def gql(
         self,
@@ -241,9 +290,14 @@ async def api(db: Database) -> AsyncIterator[ApiClient]:
     from core.plugins import set_runtime
 
     app = create_app(db.settings, background=False)
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    # Each test calls from its own address: failed logins are throttled per address (in Redis
+    # when configured, shared by every process), and one test's must not lock another's.
+    address = f"127.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    transport = httpx.ASGITransport(app=app, client=(address, 123))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://mendian.test") as client:
-        yield ApiClient(client)
+        api = ApiClient(client)
+        api.address = address
+        yield api
     set_runtime(None)
 
 
@@ -261,3 +315,126 @@ def make_key(owner: Actor) -> Callable[..., Awaitable[str]]:
         return key
 
     return make
+
+
+# --- pages in a real browser -----------------------------------------------------------------
+
+ARTIFACTS = Path(os.environ.get("MENDIAN_TEST_ARTIFACTS", "test-artifacts"))
+CHROMIUM = os.environ.get("MENDIAN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class LiveServer:
+    """The app served by uvicorn in a separate process, on the test's database."""
+
+    def __init__(self, url: str, process: Any) -> None:
+        self.url = url
+        self.process = process
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(db: Database) -> Any:
+    """``live_server.url``: the whole app over real HTTP (uvicorn in a subprocess, pointed at
+    this test's database, Redis as configured), for pages opened in a browser."""
+    import subprocess
+    import sys
+    import time as _time
+
+    import httpx
+
+    port = _free_port()
+    env = dict(os.environ) | {"DATABASE_URL": db.settings.database.as_url(), "MENDIAN_ENV": "test"}
+    process = subprocess.Popen(  # noqa: S603  # our own interpreter and module, no input
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = _time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or _time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the live server did not start")
+        _time.sleep(0.2)
+    yield LiveServer(url, process)
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """Headless Chromium (the system's, driven by Playwright). Skipped where no browser can be
+    had — except with ``MENDIAN_REQUIRE_SERVICES=1`` (CI), where that is a failure."""
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240  # once per session, before the loop runs anything
+        if REQUIRE:
+            pytest.fail(f"no Chromium at {CHROMIUM} (install Debian's chromium package)")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        if REQUIRE:
+            raise
+        pytest.skip("playwright is not installed")
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def phone(browser: Any) -> AsyncIterator[Any]:
+    """A page the size of a phone screen (390 by 844, zh-CN), whose console errors are collected
+    in ``phone.console_errors``; screenshots go to ``screenshot(page, name)``."""
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=2
+    )
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.console_errors = errors
+    yield page
+    await context.close()
+
+
+async def screenshot(page: Any, name: str) -> Path:
+    """Save a PNG of the page as a test artefact (``test-artifacts/<name>.png``)."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path

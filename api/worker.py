@@ -42,7 +42,7 @@ async def drain_tenant(
         events += stats.dispatched
         if not stats.dispatched:
             break
-    channels = await channels_for(tenant)
+    channels = await channels_for(tenant, runtime)
     sent = 0
     while (result := await send_due(tenant, channels, batch=batch, lease=_lease())).claimed:
         sent += result.sent

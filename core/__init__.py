@@ -1,37 +1,269 @@
-"""Mendian's kernel. This module is the plugin author's API: import from here, not from
-submodules, and your plugin keeps working as the core evolves."""
+"""Mendian's kernel. This module is the plugin author's API: import from here (and, in tests,
+from ``api.testing``'s fixtures), never from ``core``'s submodules — an import-linter contract
+fails the suite when a plugin does — and your plugin keeps working as the core evolves.
 
+What is here, by purpose (each name is documented where it is defined):
+
+* **Plugin definition** — :class:`PluginManifest`, :func:`hookimpl`, :func:`hookspec` (to
+  publish your own hooks), and the records hooks return: :class:`GraphQLContribution`,
+  :class:`KpiDefinition`, :class:`MessageChannel`, :class:`MessageTemplateDefault`,
+  :class:`ReportSection` (with :class:`ReportData`, :class:`ReportFigure`, :class:`ReportTable`,
+  :class:`ReportChart`), :class:`ScheduledJob`, :class:`SegmentCondition`.
+* **Who and where** — :class:`TenantInfo` (passed to every hook), :class:`Actor` (the caller,
+  with ``require(permission)`` and ``sees_store(id)``).
+* **Data** — :class:`TenantScoped` (mix into every tenant-owned table; :class:`PlatformTable`
+  for a table every tenant shares, a Citus reference table), :func:`tenant_tx` (the tenant's
+  transaction; RLS on PostgreSQL), :func:`fetch` / :func:`execute` / :func:`insert_rows`
+  (plain SQL with ``{}`` placeholders inside it, only on your own tables),
+  :func:`after_commit`, :func:`is_postgres`, :func:`is_unique_violation`, :func:`json_value`
+  / :func:`json_text`, :func:`claim` (idempotent creation on a client key), :func:`audit`.
+* **Events** — :func:`emit` (a durable event in the transaction of the change; delivered to
+  ``on_<name>`` hooks after commit, once per plugin); :func:`delivery_outstanding` (is an
+  earlier event still on its way to you?).
+* **Messaging** — :func:`enqueue_messages` with :class:`MessageRequest` and the ``channels``
+  (:class:`ChannelSet`) your hook or job receives; consent, quiet hours and the shared cap apply.
+* **Core read services** — :func:`customer_facts`, :func:`active_customer`,
+  :func:`purchase_facts`, :func:`store_facts`, :func:`staff_facts`, :func:`staff_in_roles`
+  (never SQL on the core's tables).
+* **Calendars** (CORE-13) — :func:`business_calendar` / :func:`business_calendars` (a store's
+  :class:`BusinessCalendar`: hours, holidays and 调休, overrides; ``add`` a duration of business
+  time, ``elapsed``, ``next_open``, ``is_open``, ``add_workdays``), :func:`festival_calendar`,
+  :func:`festivals_on`, :func:`festival_occurrences`, :func:`next_birthday` /
+  :func:`is_birthday` (solar or lunar birthdays), :func:`to_lunar` / :func:`from_lunar`,
+  :func:`solar_term_date`.
+* **Segments** — :func:`segment_customer_ids_sql` with the ``segment_fields`` a job receives.
+* **Public pages and anonymous operations** — :func:`find_tenant` (a tenant by slug, for a
+  link or a form), :func:`throttle` / :class:`RateLimited` (per token, per client address),
+  :class:`Pages` and :func:`pick_locale` (server-rendered, mobile-first pages on the core's
+  layout, assets under ``/static/``; :data:`PAGE_HEADERS` for their responses),
+  :func:`sign_token` / :func:`read_token` (signed, expiring links that carry their own
+  authorisation).
+* **Exports** — :func:`table_file` (CSV with a BOM or XLSX), :func:`workbook` (several sheets),
+  :func:`safe_cell` (formula-like cells neutralised), :data:`EXPORT_TYPES` (their media types).
+* **Values** — :func:`to_minor` / :func:`from_minor` (exact money), :func:`instant` (an input
+  time as aware UTC), :func:`convert` (untrusted data into a msgspec struct, with field errors).
+* **Errors** — :class:`MendianError` and its kinds :class:`ValidationFailed`,
+  :class:`NotFound`, :class:`Conflict`, :class:`IdempotencyMismatch`, :class:`Forbidden`.
+* **GraphQL kit** — :mod:`core.graphql` (also re-exported here): :func:`context_of`,
+  :func:`attempt`, :class:`UserError`, :func:`to_global_id` / :func:`from_global_id`,
+  :func:`input_data`, :class:`Node`, :class:`Connection`, :func:`connection`,
+  :func:`check_first`, :func:`decode_cursor`, and the core's types :class:`Customer`,
+  :class:`Store`, :class:`Staff`, :class:`Purchase` with their ``loaders``.
+
+What a hook needs is passed in: besides its spec's arguments, every tenant-scoped hook may
+declare ``settings`` (the plugin's own validated settings) and ``channels``; scheduled jobs also
+``segment_fields`` and ``now``; resolvers read ``await context_of(info).settings(plugin_id)``.
+"""
+
+from core.auditing import audit
+from core.calendars import (
+    BusinessCalendar,
+    FestivalCalendar,
+    FestivalOccurrence,
+    LunarDate,
+    NeverOpen,
+    business_calendar,
+    business_calendars,
+    festival_calendar,
+    festival_occurrences,
+    festivals_on,
+    from_lunar,
+    is_birthday,
+    next_birthday,
+    solar_term_date,
+    to_lunar,
+)
 from core.context import Actor, TenantInfo
-from core.errors import Conflict, Forbidden, MendianError, NotFound, ValidationFailed
+from core.db import (
+    PlatformTable,
+    TenantScoped,
+    after_commit,
+    execute,
+    fetch,
+    insert_rows,
+    is_postgres,
+    is_unique_violation,
+    json_text,
+    json_value,
+    tenant_tx,
+)
+from core.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyMismatch,
+    MendianError,
+    NotFound,
+    ValidationFailed,
+)
+from core.events import emit
+from core.exports import EXPORT_TYPES, safe_cell, table_file, workbook
+from core.graphql import (
+    Connection,
+    Customer,
+    GraphQLContribution,
+    Node,
+    Purchase,
+    Staff,
+    Store,
+    UserError,
+    attempt,
+    check_first,
+    connection,
+    context_of,
+    decode_cursor,
+    encode_cursor,
+    from_global_id,
+    input_data,
+    loaders,
+    to_global_id,
+)
 from core.hookspecs import hookimpl, hookspec
+from core.idempotency import claim
+from core.links import read_token, sign_token
+from core.lookups import (
+    CustomerFacts,
+    StaffFacts,
+    StoreFacts,
+    active_customer,
+    customer_facts,
+    find_tenant,
+    purchase_facts,
+    staff_facts,
+    staff_in_roles,
+    store_facts,
+)
+from core.messaging import ChannelSet, EnqueueResult, MessageRequest
+from core.messaging import enqueue_many as enqueue_messages
+from core.money import from_minor, to_minor
+from core.pages import PAGE_HEADERS, Pages, pick_locale
+from core.plugins.delivery import delivery_outstanding
 from core.plugins.manifest import PluginManifest
+from core.segments import SegmentField, segment_customer_ids_sql
+from core.throttle import RateLimited, throttle
 from core.types import (
     DeliveryResult,
+    DemoData,
+    DemoSale,
     KpiDefinition,
     MessageChannel,
+    MessageTemplateDefault,
     OutboundMessage,
+    ReportChart,
+    ReportData,
+    ReportFigure,
+    ReportSection,
+    ReportTable,
     ScheduledJob,
     SegmentCondition,
 )
+from core.validation import convert, instant
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EXPORT_TYPES",
+    "PAGE_HEADERS",
     "Actor",
+    "BusinessCalendar",
+    "ChannelSet",
     "Conflict",
+    "Connection",
+    "Customer",
+    "CustomerFacts",
     "DeliveryResult",
+    "DemoData",
+    "DemoSale",
+    "EnqueueResult",
+    "FestivalCalendar",
+    "FestivalOccurrence",
     "Forbidden",
+    "GraphQLContribution",
+    "IdempotencyMismatch",
     "KpiDefinition",
+    "LunarDate",
     "MendianError",
     "MessageChannel",
+    "MessageRequest",
+    "MessageTemplateDefault",
+    "NeverOpen",
+    "Node",
     "NotFound",
     "OutboundMessage",
+    "Pages",
+    "PlatformTable",
     "PluginManifest",
+    "Purchase",
+    "RateLimited",
+    "ReportChart",
+    "ReportData",
+    "ReportFigure",
+    "ReportSection",
+    "ReportTable",
     "ScheduledJob",
     "SegmentCondition",
+    "SegmentField",
+    "Staff",
+    "StaffFacts",
+    "Store",
+    "StoreFacts",
     "TenantInfo",
+    "TenantScoped",
+    "UserError",
     "ValidationFailed",
     "__version__",
+    "active_customer",
+    "after_commit",
+    "attempt",
+    "audit",
+    "business_calendar",
+    "business_calendars",
+    "check_first",
+    "claim",
+    "connection",
+    "context_of",
+    "convert",
+    "customer_facts",
+    "decode_cursor",
+    "delivery_outstanding",
+    "emit",
+    "encode_cursor",
+    "enqueue_messages",
+    "execute",
+    "festival_calendar",
+    "festival_occurrences",
+    "festivals_on",
+    "fetch",
+    "find_tenant",
+    "from_global_id",
+    "from_lunar",
+    "from_minor",
     "hookimpl",
     "hookspec",
+    "input_data",
+    "insert_rows",
+    "instant",
+    "is_birthday",
+    "is_postgres",
+    "is_unique_violation",
+    "json_text",
+    "json_value",
+    "loaders",
+    "next_birthday",
+    "pick_locale",
+    "purchase_facts",
+    "read_token",
+    "safe_cell",
+    "segment_customer_ids_sql",
+    "sign_token",
+    "solar_term_date",
+    "staff_facts",
+    "staff_in_roles",
+    "store_facts",
+    "table_file",
+    "tenant_tx",
+    "throttle",
+    "to_global_id",
+    "to_lunar",
+    "to_minor",
+    "workbook",
 ]

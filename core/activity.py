@@ -14,8 +14,9 @@ from core.customers.service import load_customer_row
 from core.db import tenant_tx
 from core.errors import NotFound, ValidationFailed
 from core.events import emit
+from core.idempotency import claim
 from core.tables import Interaction, RevisitPlan, Staff, Store, Task
-from core.validation import convert
+from core.validation import FUTURE_SLACK, convert, instant
 
 __all__ = [
     "InteractionInput",
@@ -24,6 +25,9 @@ __all__ = [
     "complete_task",
     "create_revisit_plan",
     "create_task",
+    "get_interaction",
+    "list_interactions",
+    "list_tasks",
     "log_interaction",
     "overdue_tasks",
 ]
@@ -61,14 +65,9 @@ class RevisitPlanInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     first_due_at: dt.datetime | None = None
 
 
-def _aware(value: dt.datetime | None, field: str) -> dt.datetime:
-    if value is None:
-        return dt.datetime.now(dt.UTC)
-    if value.tzinfo is None:
-        raise ValidationFailed(
-            "time must carry a timezone offset", field=field, code="naive_datetime"
-        )
-    return value.astimezone(dt.UTC)
+def _aware(value: dt.datetime | None, field: str, *, due: bool = False) -> dt.datetime:
+    """A contact's time (not in the future) or a task's due time (any future)."""
+    return instant(value, field, future=None if due else FUTURE_SLACK)
 
 
 async def _check(store_id: UUID | None, staff_id: UUID | None, actor: Actor) -> None:
@@ -80,18 +79,24 @@ async def _check(store_id: UUID | None, staff_id: UUID | None, actor: Actor) -> 
         raise ValidationFailed("unknown staff member", field="owner_staff_id", code="unknown_staff")
 
 
-def _staff_id(actor: Actor) -> UUID | None:
-    return UUID(actor.id) if actor.kind == "staff" else None
-
-
 async def log_interaction(
-    tenant: TenantInfo, actor: Actor, data: InteractionInput | dict[str, Any]
+    tenant: TenantInfo,
+    actor: Actor,
+    data: InteractionInput | dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
 ) -> UUID:
+    """Log a contact (and ``interaction.logged``); a retry with the same key logs it once."""
     actor.require("interactions:write")
     payload = convert(data, InteractionInput)
     occurred = _aware(payload.occurred_at, "occurred_at")
     interaction_id = uuid4()
     async with tenant_tx(tenant.id):
+        earlier = await claim(
+            "interaction", idempotency_key, msgspec.to_builtins(payload), interaction_id
+        )
+        if earlier is not None:
+            return earlier
         await load_customer_row(payload.customer_id)
         await _check(payload.store_id, None, actor)
         if payload.task_id and not await Task.exists().where(Task.id == payload.task_id):
@@ -101,7 +106,7 @@ async def log_interaction(
                 id=interaction_id,
                 customer_id=payload.customer_id,
                 store_id=payload.store_id,
-                staff_id=_staff_id(actor),
+                staff_id=actor.staff_id,
                 channel=payload.channel,
                 occurred_at=occurred,
                 content=payload.content,
@@ -121,12 +126,22 @@ async def log_interaction(
     return interaction_id
 
 
-async def create_task(tenant: TenantInfo, actor: Actor, data: TaskInput | dict[str, Any]) -> UUID:
+async def create_task(
+    tenant: TenantInfo,
+    actor: Actor,
+    data: TaskInput | dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+) -> UUID:
+    """Create a follow-up task; a retry with the same key creates it once."""
     actor.require("tasks:write")
     payload = convert(data, TaskInput)
-    due = _aware(payload.due_at, "due_at")
+    due = _aware(payload.due_at, "due_at", due=True)
     task_id = uuid4()
     async with tenant_tx(tenant.id):
+        earlier = await claim("task", idempotency_key, msgspec.to_builtins(payload), task_id)
+        if earlier is not None:
+            return earlier
         if payload.customer_id:
             await load_customer_row(payload.customer_id)
         await _check(payload.store_id, payload.owner_staff_id, actor)
@@ -168,7 +183,7 @@ async def complete_task(
             {
                 Task.status: "done",
                 Task.completed_at: now,
-                Task.completed_by: _staff_id(actor),
+                Task.completed_by: actor.staff_id,
                 Task.notes: notes,
             }
         ).where(Task.id == task_id)
@@ -204,7 +219,7 @@ async def create_revisit_plan(
     actor.require("tasks:write")
     payload = convert(data, RevisitPlanInput)
     first_due = (
-        _aware(payload.first_due_at, "first_due_at")
+        _aware(payload.first_due_at, "first_due_at", due=True)
         if payload.first_due_at
         else (dt.datetime.now(dt.UTC) + dt.timedelta(days=payload.interval_days))
     )
@@ -255,3 +270,105 @@ async def overdue_tasks(
             query = query.where(Task.owner_staff_id == owner_staff_id)
         rows = await query.order_by(Task.due_at).limit(1000)
     return [dict(r) for r in rows if actor.sees_store(r["store_id"])]
+
+
+async def get_interaction(
+    tenant: TenantInfo, actor: Actor, interaction_id: UUID, *, just_written: bool = False
+) -> dict[str, Any]:
+    """One logged contact; another store's (for a store-scoped caller) is :class:`NotFound`.
+    ``just_written``: the caller logged it this request (``interactions:write`` suffices)."""
+    actor.require("interactions:write" if just_written else "interactions:read")
+    async with tenant_tx(tenant.id, write=False):
+        row = await Interaction.select().where(Interaction.id == interaction_id).first()
+    if row is None or not actor.sees_store(row["store_id"]):
+        raise NotFound("interaction not found", field="id")
+    return dict(row)
+
+
+def _keyset(after: str | None, field: str = "after") -> tuple[dt.datetime, UUID] | None:
+    """``<iso time>|<uuid>`` from a decoded cursor, else ``invalid_cursor``."""
+    if after is None:
+        return None
+    try:
+        at, _, ident = after.partition("|")
+        return dt.datetime.fromisoformat(at), UUID(ident)
+    except ValueError:
+        raise ValidationFailed("malformed cursor", field=field, code="invalid_cursor") from None
+
+
+async def list_interactions(
+    tenant: TenantInfo,
+    actor: Actor,
+    *,
+    customer_id: UUID,
+    first: int = 20,
+    after: str | None = None,
+) -> list[dict[str, Any]]:
+    """A customer's contact log, newest first (keyset on ``occurred_at|id``; ``first + 1`` rows
+    so the caller sees whether a next page exists). A store-scoped caller sees contacts of its
+    stores and those without a store."""
+    actor.require("interactions:read")
+    position = _keyset(after)
+    async with tenant_tx(tenant.id, write=False):
+        query = Interaction.select().where(Interaction.customer_id == customer_id)
+        if actor.store_ids:
+            query = query.where(
+                Interaction.store_id.is_null() | Interaction.store_id.is_in(list(actor.store_ids))
+            )
+        if position is not None:
+            at, ident = position
+            query = query.where(
+                (Interaction.occurred_at < at)
+                | ((Interaction.occurred_at == at) & (Interaction.id < ident))
+            )
+        rows = await query.order_by(Interaction.occurred_at, Interaction.id, ascending=False).limit(
+            first + 1
+        )
+    return [dict(r) for r in rows]
+
+
+async def list_tasks(
+    tenant: TenantInfo,
+    actor: Actor,
+    *,
+    store_id: UUID | None = None,
+    owner_staff_id: UUID | None = None,
+    customer_id: UUID | None = None,
+    overdue: bool | None = None,
+    status: str | None = None,
+    first: int = 20,
+    after: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Tasks by due time, soonest first (keyset on ``due_at|id``, ``first + 1`` rows): the
+    overdue list per store and per staff member (CORE-7) is ``overdue=True`` with a store or
+    an owner. A store-scoped caller sees only its stores' tasks (and none of another store's,
+    even when it names that store)."""
+    actor.require("tasks:read")
+    now = now or dt.datetime.now(dt.UTC)
+    position = _keyset(after)
+    if store_id is not None and not actor.sees_store(store_id):
+        return []
+    async with tenant_tx(tenant.id, write=False):
+        query = Task.select()
+        if actor.store_ids:
+            query = query.where(
+                Task.store_id.is_null() | Task.store_id.is_in(list(actor.store_ids))
+            )
+        if store_id is not None:
+            query = query.where(Task.store_id == store_id)
+        if owner_staff_id is not None:
+            query = query.where(Task.owner_staff_id == owner_staff_id)
+        if customer_id is not None:
+            query = query.where(Task.customer_id == customer_id)
+        if status is not None:
+            query = query.where(Task.status == status)
+        if overdue is True:
+            query = query.where(Task.status == "open", Task.due_at < now)
+        elif overdue is False:
+            query = query.where((Task.status != "open") | (Task.due_at >= now))
+        if position is not None:
+            at, ident = position
+            query = query.where((Task.due_at > at) | ((Task.due_at == at) & (Task.id > ident)))
+        rows = await query.order_by(Task.due_at, Task.id).limit(first + 1)
+    return [dict(r) for r in rows]

@@ -107,6 +107,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_key: str = "1200/minute"
     rate_limit_tenant: str = "6000/minute"
     query_cost_limit: int = 5000
+    public_url: str = "http://localhost:8000"  # where links in messages point (reports)
 
     @property
     def secret_key(self) -> str:
@@ -197,7 +198,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_key=_rate(env, "MENDIAN_RATE_LIMIT_KEY", "1200/minute"),
         rate_limit_tenant=_rate(env, "MENDIAN_RATE_LIMIT_TENANT", "6000/minute"),
         query_cost_limit=_positive(env, "MENDIAN_QUERY_COST_LIMIT", 5000),
+        public_url=_public_url(env),
     )
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    """Where people open Mendian's pages (links in e-mails): ``MENDIAN_PUBLIC_URL``."""
+    raw = env.get("MENDIAN_PUBLIC_URL", "").strip() or "http://localhost:8000"
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"MENDIAN_PUBLIC_URL: expected http(s)://host[:port][/path], got {raw!r}")
+    return raw.rstrip("/")
 
 
 def _rate(env: Mapping[str, str], name: str, default: str) -> str:

@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from core.audit import audit
+from core.auditing import audit
 from core.context import Actor, TenantInfo
 from core.customers.service import load_customer_row
 from core.db import tenant_tx

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
 
 from core.errors import Forbidden
 
-__all__ = ["Actor", "MessagingPolicy", "RFMThresholds", "TenantInfo"]
+__all__ = ["Actor", "CalendarPolicy", "MessagingPolicy", "RFMThresholds", "TenantInfo"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,29 @@ class MessagingPolicy:
 
 
 @dataclass(frozen=True)
+class CalendarPolicy:
+    """Calendar rules of a tenant (CORE-13), read by :mod:`core.calendars`.
+
+    ``holiday_region``: ``"CN"`` applies mainland China's statutory holidays and make-up
+    working days; ``"none"`` only weekends (tenants outside China). ``holiday_policy``: what a
+    store does on a statutory holiday when its own hours do not say (``auto``: open when its
+    week has weekend hours, closed otherwise). ``leap_day_birthday``: a 29 February birthday in
+    a common year falls on ``feb28`` or ``mar1``. ``lunar_leap_birthday``: a birthday in a leap
+    lunar month is kept in the ``regular`` month of that number every year, or in the ``leap``
+    month in the years that have it.
+    """
+
+    holiday_region: Literal["CN", "none"] = "CN"
+    holiday_policy: Literal["auto", "open", "closed"] = "auto"
+    leap_day_birthday: Literal["feb28", "mar1"] = "feb28"
+    lunar_leap_birthday: Literal["regular", "leap"] = "regular"
+
+    @classmethod
+    def from_settings(cls, raw: dict[str, Any] | None) -> CalendarPolicy:
+        return msgspec.convert(raw, cls) if raw else cls()
+
+
+@dataclass(frozen=True)
 class TenantInfo:
     """A tenant as the services need it (loaded once per request, cached)."""
 
@@ -75,6 +98,7 @@ class TenantInfo:
     plan: str = "standard"
     rfm: RFMThresholds = field(default_factory=RFMThresholds)
     messaging: MessagingPolicy = field(default_factory=MessagingPolicy)
+    calendar: CalendarPolicy = field(default_factory=CalendarPolicy)
     query_cost_limit: int | None = None  # settings.api.query_cost_limit; None: the platform's
 
     @classmethod
@@ -94,6 +118,7 @@ class TenantInfo:
             plan=row["plan"],
             rfm=RFMThresholds.from_settings(settings.get("rfm")),
             messaging=MessagingPolicy.from_settings(settings.get("messaging")),
+            calendar=CalendarPolicy.from_settings(settings.get("calendar")),
             query_cost_limit=_positive_int((settings.get("api") or {}).get("query_cost_limit")),
         )
 
@@ -116,6 +141,16 @@ class Actor:
     @classmethod
     def system(cls, name: str = "system") -> Actor:
         return cls(kind="system", id=name)
+
+    @property
+    def staff_id(self) -> UUID | None:
+        """The staff member behind this actor (who served, signed up, completed), or None."""
+        if self.kind != "staff":
+            return None
+        try:
+            return UUID(self.id)
+        except ValueError:
+            return None
 
     def can(self, permission: str) -> bool:
         if "*" in self.permissions or permission in self.permissions:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from functools import lru_cache
@@ -27,7 +29,7 @@ from uuid import UUID
 
 from piccolo.columns import UUID as UUIDColumn
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.query import Objects, Select
 from piccolo.query.methods.count import Count
@@ -40,20 +42,34 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from core.config import Settings
-from core.errors import UnscopedQuery
+from core.errors import DatabaseUnavailable, UnscopedQuery
 
 __all__ = [
     "Database",
+    "DatabaseUnavailable",
+    "PlatformTable",
     "TenantScoped",
+    "after_commit",
     "current_tenant",
     "execute",
     "fetch",
     "insert_rows",
+    "is_postgres",
+    "is_unique_violation",
+    "json_text",
+    "json_value",
     "platform_tx",
     "tenant_tx",
 ]
 
-POOL_CLOSE_SECONDS = 10.0
+log = logging.getLogger("mendian.db")
+
+POOL_CLOSE_SECONDS = 5.0
+CONNECT_SECONDS = 5.0  # opening a connection (the server is down or unreachable: fail fast)
+ACQUIRE_SECONDS = 5.0  # waiting for a pooled connection (every one busy or reconnecting)
+# A statement that runs longer is cancelled (asyncpg raises TimeoutError): a request cannot hang
+# on a server that stopped answering. Generous: the longest statement is a tenant's RFM pass.
+COMMAND_SECONDS = 60.0
 current_tenant: contextvars.ContextVar[UUID | None] = contextvars.ContextVar(
     "mendian_current_tenant", default=None
 )
@@ -163,6 +179,194 @@ class TenantScoped:
         return query
 
 
+class PlatformTable:
+    """Marker for a table shared by every tenant (no ``tenant_id``): a Citus *reference table*,
+    copied to every node so that any tenant's shard can read (and reference) it.
+
+    A table is either :class:`TenantScoped` (distributed by ``tenant_id``) or a
+    ``PlatformTable``; ``tests/core/test_citus.py`` fails for a table that is neither, and
+    ``mendian migrate --citus-sql`` prints ``create_reference_table`` for these.
+    """
+
+
+# -- PostgreSQL: a lost connection is discarded, never reused, and always reported -----------
+
+_OUTAGE: dict[str, float] = {}  # "since": when the database stopped answering (logged once)
+
+
+def _lost(exc: BaseException, connection: Any = None, *, driver_only: bool = False) -> bool:
+    """True when ``exc`` means the connection (or the server) is gone, not a query's error.
+    ``driver_only``: ``exc`` came from code that may use other sockets too (a transaction's
+    body), so a plain ``OSError`` or ``TimeoutError`` counts only if the connection is closed."""
+    import asyncpg
+
+    driver = (
+        asyncpg.PostgresConnectionError,  # 08…: lost, refused, rejected
+        asyncpg.AdminShutdownError,  # pg_terminate_backend, shutdown
+        asyncpg.CrashShutdownError,
+        asyncpg.CannotConnectNowError,  # starting up, recovering
+        asyncpg.TooManyConnectionsError,
+        asyncpg.InterfaceError,  # "the underlying connection is closed", "… in progress"
+        asyncpg.InternalClientError,  # the protocol's state is broken
+    )
+    sockets = (OSError, TimeoutError)  # refused, reset, unreachable; connect/acquire/statement
+    if isinstance(exc, driver) or (not driver_only and isinstance(exc, sockets)):
+        return True
+    return connection is not None and _closed(connection)
+
+
+def _closed(connection: Any) -> bool:
+    """Whether a pooled connection is gone. asyncpg hands a lost connection's slot back to the
+    pool by itself, and the proxy we hold then refuses every call: that too means closed."""
+    import asyncpg
+
+    try:
+        return bool(connection.is_closed())
+    except asyncpg.InterfaceError:
+        return True
+
+
+def _unavailable(exc: BaseException | None, *, replayable: bool = False) -> DatabaseUnavailable:
+    if "since" not in _OUTAGE:
+        _OUTAGE["since"] = time.monotonic()
+        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    if replayable:
+        return DatabaseUnavailable(
+            "the connection to the database was lost while committing: the change may or may "
+            "not be saved. Retry with the same idempotency key: it is saved once.",
+            replayable=True,
+        )
+    return DatabaseUnavailable(
+        "the database is unavailable: nothing was saved. Retry shortly.", replayable=False
+    )
+
+
+def _reachable() -> None:
+    since = _OUTAGE.pop("since", None)
+    if since is not None:
+        log.warning("database reachable again after %.1f s", time.monotonic() - since)
+
+
+async def _acquire(pool: Any) -> Any:
+    # Whatever stops us getting a connection (refused, timed out, "not accepting connections",
+    # too many clients, a password the server no longer takes) means: unavailable, now.
+    try:
+        return await pool.acquire(timeout=ACQUIRE_SECONDS)
+    except Exception as exc:
+        raise _unavailable(exc) from exc
+
+
+async def _give_back(pool: Any, connection: Any, *, broken: bool) -> None:
+    """Return ``connection`` to ``pool`` (or close it, without a pool); a broken one is
+    terminated first, so the pool opens a new one for the next request. Never raises: after a
+    commit, the answer is the commit's."""
+    try:
+        if broken or _closed(connection):
+            with suppress(Exception):  # already handed back by asyncpg
+                connection.terminate()
+        if pool is None:
+            if not _closed(connection):
+                await asyncio.wait_for(connection.close(), POOL_CLOSE_SECONDS)
+            return
+        await asyncio.wait_for(pool.release(connection), POOL_CLOSE_SECONDS)
+    except BaseException as exc:  # a release that fails (reset on a dying connection) …
+        with suppress(Exception):
+            connection.terminate()  # … still frees the pool's slot
+        if not isinstance(exc, Exception):
+            raise
+        log.info("discarded a database connection: %s: %s", type(exc).__name__, exc)
+
+
+class _Transaction(PostgresTransaction):
+    """piccolo's transaction, made safe when the connection dies: piccolo's ``__aexit__`` never
+    released a connection whose ROLLBACK failed (nor reset its context), so killed backends
+    drained the pool until every request waited forever, and a failure after COMMIT was
+    reported although the COMMIT had succeeded."""
+
+    async def get_connection(self) -> Any:
+        if self.engine.pool is None:  # migrations and CLI commands run without a pool
+            try:
+                return await self.engine.get_new_connection()
+            except Exception as exc:
+                raise _unavailable(exc) from exc
+        return await _acquire(self.engine.pool)
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException as exc:
+            await _give_back(self.engine.pool, self.connection, broken=True)
+            if isinstance(exc, Exception) and _lost(exc, self.connection):
+                raise _unavailable(exc) from exc
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        broken = False
+        try:
+            if exception is not None:
+                broken = _lost(exception, self.connection, driver_only=True)
+                if not self._rolled_back and not _closed(self.connection):
+                    try:
+                        await self.rollback()
+                    except Exception:  # the server rolls back a transaction whose connection ends
+                        broken = True
+                if broken and isinstance(exception, Exception):
+                    raise _unavailable(exception) from exception
+                return False
+            if not self._committed and not self._rolled_back:
+                if _closed(self.connection):  # lost before COMMIT was sent: rolled back
+                    broken = True
+                    raise _unavailable(None)
+                try:
+                    await self.commit()
+                except Exception as exc:
+                    if not _lost(exc, self.connection):
+                        raise  # the server refused the COMMIT: rolled back, a real error
+                    broken = True
+                    raise _unavailable(exc, replayable=True) from exc
+            _reachable()
+            return True
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await _give_back(self.engine.pool, self.connection, broken=broken)
+
+
+class ResilientPostgresEngine(PostgresEngine):
+    """piccolo's engine with :class:`_Transaction`, bounded waits for a connection, and lost
+    connections reported as :class:`DatabaseUnavailable` (HTTP 503) instead of raw driver
+    errors. asyncpg replaces a terminated connection on the next acquire."""
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _Transaction(engine=self, allow_nested=allow_nested)
+
+    async def _run_in_pool(self, query: str, args: Sequence[Any] | None = None) -> Any:
+        if not self.pool:
+            raise _unavailable(None)
+        connection = await _acquire(self.pool)
+        broken = False
+        try:
+            response = await connection.fetch(query, *(args or []))
+        except Exception as exc:
+            broken = _lost(exc, connection)
+            if broken:
+                # Outside a transaction a write commits by itself: its outcome is unknown.
+                write = not query.lstrip()[:6].upper().startswith(("SELECT", "WITH", "SHOW"))
+                raise _unavailable(exc, replayable=write) from exc
+            raise
+        finally:
+            await _give_back(self.pool, connection, broken=broken)
+        _reachable()
+        return response
+
+
 class Database:
     """The engines of one deployment: the app's (RLS-bound role) and the owner's (migrations)."""
 
@@ -176,8 +380,8 @@ class Database:
             self.owner_engine: Engine = self.engine
         else:
             url = settings.database
-            self.owner_engine = PostgresEngine(config=url.asyncpg_config())
-            self.engine = PostgresEngine(
+            self.owner_engine = ResilientPostgresEngine(config=url.asyncpg_config())
+            self.engine = ResilientPostgresEngine(
                 config=url.asyncpg_config(
                     user=settings.app_role, password=settings.app_role_password
                 )
@@ -189,15 +393,24 @@ class Database:
 
     async def start(self) -> None:
         if isinstance(self.engine, PostgresEngine):
-            await self.engine.start_connection_pool(min_size=1, max_size=self.settings.db_pool_size)
+            await self.engine.start_connection_pool(
+                min_size=1,
+                max_size=self.settings.db_pool_size,
+                timeout=CONNECT_SECONDS,
+                command_timeout=COMMAND_SECONDS,
+            )
 
     async def stop(self) -> None:
         """Close the pool, waiting up to ``POOL_CLOSE_SECONDS`` for checked-out connections
-        (asyncpg terminates the rest when the wait is cut short): a stuck task cannot hang exit."""
+        (the rest are terminated): a stuck task cannot hang exit."""
         if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self.engine.pool.close(), POOL_CLOSE_SECONDS)
-            self.engine.pool = None
+            pool, self.engine.pool = self.engine.pool, None
+            try:
+                await asyncio.wait_for(pool.close(), POOL_CLOSE_SECONDS)
+            except TimeoutError:  # asyncpg terminated what was still checked out
+                log.warning("closed the database pool with connections still in use")
+            finally:
+                pool.terminate()  # a no-op once closed
 
     def bind(self, tables: Iterable[type[Table]]) -> None:
         """Point the given tables at the app engine (the role without BYPASSRLS)."""
@@ -278,9 +491,20 @@ async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, A
     if isinstance(engine, SQLiteEngine) or pool is None or current_tenant.get() is not None:
         async with tenant_tx(tenant_id, write=False):
             return await fetch(sql, *args)
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
-        await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
-        rows = await conn.fetch(_numbered(sql), *args)
+    conn = await _acquire(pool)
+    broken = False
+    try:
+        async with conn.transaction(readonly=True):
+            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
+            rows = await conn.fetch(_numbered(sql), *args)
+    except Exception as exc:
+        broken = _lost(exc, conn)
+        if broken:
+            raise _unavailable(exc) from exc  # a read: nothing to replay
+        raise
+    finally:
+        await _give_back(pool, conn, broken=broken)
+    _reachable()
     return [dict(r) for r in rows]
 
 
@@ -339,7 +563,14 @@ async def insert_rows(table: str, rows: Sequence[dict[str, Any]]) -> None:
 
 
 async def execute(sql: str, *args: Any) -> None:
+    """:func:`fetch` for statements whose rows you do not need."""
     await fetch(sql, *args)
+
+
+def is_postgres() -> bool:
+    """Whether the deployment runs on PostgreSQL (row locks, ``FOR UPDATE``) or SQLite (one
+    writer at a time)."""
+    return get_database().is_postgres
 
 
 def is_unique_violation(exc: BaseException) -> bool:
@@ -374,8 +605,17 @@ def json_text(value: Any) -> str:
 
 def tenant_tables() -> list[type[Table]]:
     """Every tenant-owned table class loaded in this process (core and plugins)."""
+    return _loaded_tables(TenantScoped)
+
+
+def platform_tables() -> list[type[Table]]:
+    """Every table class marked :class:`PlatformTable` loaded in this process."""
+    return _loaded_tables(PlatformTable)
+
+
+def _loaded_tables(marker: type) -> list[type[Table]]:
     seen: list[type[Table]] = []
-    stack: list[type] = list(TenantScoped.__subclasses__())
+    stack: list[type] = list(marker.__subclasses__())
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "Conflict",
+    "DatabaseUnavailable",
     "Forbidden",
     "IdempotencyMismatch",
     "MendianError",
@@ -71,6 +72,22 @@ class IdempotencyMismatch(Conflict):
 class Forbidden(MendianError):
     code = "forbidden"
     status = 403
+
+
+class DatabaseUnavailable(MendianError):
+    """The database could not be reached, or the connection was lost mid-request (HTTP 503 with
+    ``Retry-After``). ``replayable``: the connection was lost while committing, so the change
+    may or may not be saved — the client retries with the same idempotency key, and an
+    idempotent operation then answers with what was saved or saves it now, once. Otherwise
+    nothing was saved."""
+
+    code = "database_unavailable"
+    status = 503
+    retry_after = 1  # seconds: a lost connection is replaced on the next request
+
+    def __init__(self, message: str, *, replayable: bool = False) -> None:
+        super().__init__(message)
+        self.replayable = replayable
 
 
 class UnscopedQuery(RuntimeError):

@@ -9,6 +9,20 @@ plugin, retried until they succeed; *validate* hooks (``*_validate``) may veto w
 Any hook may be ``async def``. Event hooks receive the tenant and the event payload (JSON-ready)
 and run inside that tenant's transaction: what they write commits together with the "processed"
 marker, so a retry never applies twice.
+
+What a hook needs is passed in, never fetched from a process-global. Besides the arguments each
+spec lists, every tenant-scoped hook (lifecycle, events, validate, privacy) is offered:
+
+* ``settings`` — the plugin's *own* validated settings for that tenant (an instance of its
+  manifest's ``settings`` struct, defaults filled in; ``None`` without one);
+* ``channels`` — the tenant's message channels and default templates (a
+  ``core.ChannelSet``, what ``core.enqueue_messages`` takes).
+
+Declare only the arguments you use (pluggy passes an implementation the subset it names)::
+
+    @hookimpl
+    async def on_purchase_recorded(tenant, event, settings):
+        await accrue(tenant, event, settings)
 """
 
 from __future__ import annotations
@@ -22,7 +36,16 @@ if TYPE_CHECKING:
     import click
 
     from core.context import Actor, TenantInfo
-    from core.types import KpiDefinition, MessageChannel, ScheduledJob, SegmentCondition
+    from core.messaging.channels import ChannelSet
+    from core.types import (
+        DemoData,
+        KpiDefinition,
+        MessageChannel,
+        MessageTemplateDefault,
+        ReportSection,
+        ScheduledJob,
+        SegmentCondition,
+    )
 
 hookspec = pluggy.HookspecMarker("mendian")
 hookimpl = pluggy.HookimplMarker("mendian")
@@ -57,10 +80,27 @@ def register_message_channels() -> list[MessageChannel]:  # type: ignore[empty-b
 
 
 @hookspec
-def register_scheduled_jobs() -> list[ScheduledJob]:  # type: ignore[empty-body]
-    """Periodic jobs; each runs once per tenant that has the plugin enabled.
+def register_message_templates() -> list[MessageTemplateDefault]:  # type: ignore[empty-body]
+    """Default message templates (per key and locale) the plugin sends with; they reach only
+    tenants that enabled the plugin, and a tenant's own template of the same key wins.
 
     Example::
+
+        @hookimpl
+        def register_message_templates():
+            return [MessageTemplateDefault(key="visits.thanks", locale="zh-CN",
+                                           subject="感谢光临", body="{{ name }}, 感谢您的光临")]
+    """
+
+
+@hookspec
+def register_scheduled_jobs() -> list[ScheduledJob]:  # type: ignore[empty-body]
+    """Periodic jobs; each runs once per tenant that has the plugin enabled, with the tenant and
+    (if ``run`` declares them) ``settings``, ``channels``, ``segment_fields`` and ``now``.
+
+    Example::
+
+        async def expire_points(tenant, settings, now): ...
 
         @hookimpl
         def register_scheduled_jobs():
@@ -70,14 +110,18 @@ def register_scheduled_jobs() -> list[ScheduledJob]:  # type: ignore[empty-body]
 
 @hookspec
 def register_segment_conditions() -> list[SegmentCondition]:  # type: ignore[empty-body]
-    """Fields that segments can filter on (e.g. loyalty tier, NPS).
+    """Fields that segments can filter on (e.g. loyalty tier, NPS). They belong to the plugin:
+    only tenants that enabled it can use them (elsewhere a segment naming one is
+    ``unknown_field``). Names start with the plugin id.
 
     Example::
 
         @hookimpl
         def register_segment_conditions():
-            return [SegmentCondition(name="tier", kind="subquery", sql="", description="tier code",
-                    subquery="SELECT customer_id FROM loyalty_account WHERE tenant_id = :tenant AND tier {op} {v}")]
+            return [SegmentCondition(name="loyalty_tier", kind="subquery", sql="",
+                    description="tier code",
+                    subquery="SELECT customer_id FROM loyalty_account "
+                             "WHERE tenant_id = :tenant AND tier {op} {v}")]
     """
 
 
@@ -119,13 +163,34 @@ def register_routes() -> list[Any]:  # type: ignore[empty-body]
 
 @hookspec
 def register_graphql() -> list[Any]:  # type: ignore[empty-body]
-    """GraphQL contributions (types, root fields, fields on Customer/Store/Purchase).
+    """GraphQL contributions (root fields, fields on Customer/Store/Purchase, node loaders).
 
     Example::
 
         @hookimpl
         def register_graphql():
-            return [GraphQLContribution(queries=[LoyaltyQuery])]
+            return [GraphQLContribution(
+                queries={"visit_total": strawberry.field(resolver=resolve_total)},
+                fields={"Customer": {"visits": strawberry.field(resolver=resolve_visits)}},
+            )]
+    """
+
+
+@hookspec
+def register_report_sections() -> list[ReportSection]:  # type: ignore[empty-body]
+    """Sections of the weekly store and chain report (CORE-14) the plugin contributes; each
+    computes a ``ReportData`` (figures, tables, charts) for a tenant, a store (or the chain)
+    and a week. They appear only for tenants that enabled the plugin.
+
+    Example::
+
+        async def visits_section(tenant, store_id, start, end) -> ReportData:
+            return ReportData(figures=[ReportFigure("visits", {"zh-CN": "到店"}, 42, 37)])
+
+        @hookimpl
+        def register_report_sections():
+            return [ReportSection(key="visits", title={"zh-CN": "到店", "en": "Visits"},
+                                  compute=visits_section)]
     """
 
 
@@ -133,7 +198,7 @@ def register_graphql() -> list[Any]:  # type: ignore[empty-body]
 
 
 @hookspec
-def on_plugin_enabled(tenant: TenantInfo, settings: dict[str, Any]) -> None:
+def on_plugin_enabled(tenant: TenantInfo, settings: Any, channels: ChannelSet) -> None:
     """The plugin was enabled for ``tenant`` (never runs DDL: tables exist already).
 
     Example::
@@ -145,7 +210,7 @@ def on_plugin_enabled(tenant: TenantInfo, settings: dict[str, Any]) -> None:
 
 
 @hookspec
-def on_plugin_disabled(tenant: TenantInfo) -> None:
+def on_plugin_disabled(tenant: TenantInfo, settings: Any, channels: ChannelSet) -> None:
     """The plugin was disabled for ``tenant``; its data is kept.
 
     Example::
@@ -158,9 +223,10 @@ def on_plugin_disabled(tenant: TenantInfo) -> None:
 
 @hookspec
 def on_plugin_settings_changed(
-    tenant: TenantInfo, settings: dict[str, Any], previous: dict[str, Any]
+    tenant: TenantInfo, settings: Any, previous: Any, channels: ChannelSet
 ) -> None:
-    """The tenant changed the plugin's settings (already validated).
+    """The tenant changed the plugin's settings; ``settings`` and ``previous`` are validated
+    instances of the manifest's settings struct.
 
     Example::
 
@@ -171,7 +237,7 @@ def on_plugin_settings_changed(
 
 
 @hookspec
-def on_tenant_created(tenant: TenantInfo) -> None:
+def on_tenant_created(tenant: TenantInfo, settings: Any, channels: ChannelSet) -> None:
     """A tenant was created (called for every installed plugin).
 
     Example::
@@ -186,7 +252,9 @@ def on_tenant_created(tenant: TenantInfo) -> None:
 
 
 @hookspec
-def on_customer_created(tenant: TenantInfo, event: dict[str, Any]) -> None:
+def on_customer_created(
+    tenant: TenantInfo, event: dict[str, Any], settings: Any, channels: ChannelSet
+) -> None:
     """A customer was created. ``event``: ``customer_id``, ``source``.
 
     Example::
@@ -198,7 +266,9 @@ def on_customer_created(tenant: TenantInfo, event: dict[str, Any]) -> None:
 
 
 @hookspec
-def on_customer_updated(tenant: TenantInfo, event: dict[str, Any]) -> None:
+def on_customer_updated(
+    tenant: TenantInfo, event: dict[str, Any], settings: Any, channels: ChannelSet
+) -> None:
     """A customer's profile changed. ``event``: ``customer_id``, ``fields``.
 
     Example::
@@ -210,7 +280,9 @@ def on_customer_updated(tenant: TenantInfo, event: dict[str, Any]) -> None:
 
 
 @hookspec
-def on_customer_merged(tenant: TenantInfo, event: dict[str, Any]) -> None:
+def on_customer_merged(
+    tenant: TenantInfo, event: dict[str, Any], settings: Any, channels: ChannelSet
+) -> None:
     """Two customers were merged: re-point your rows from ``source_id`` to ``target_id``.
 
     Example::
@@ -223,7 +295,9 @@ def on_customer_merged(tenant: TenantInfo, event: dict[str, Any]) -> None:
 
 
 @hookspec
-def on_customer_erased(tenant: TenantInfo, event: dict[str, Any]) -> None:
+def on_customer_erased(
+    tenant: TenantInfo, event: dict[str, Any], settings: Any, channels: ChannelSet
+) -> None:
     """A customer was erased (the privacy hook already removed your personal data).
 
     Example::
@@ -235,9 +309,16 @@ def on_customer_erased(tenant: TenantInfo, event: dict[str, Any]) -> None:
 
 
 @hookspec
-def on_purchase_recorded(tenant: TenantInfo, event: dict[str, Any]) -> None:
-    """A sale was recorded. ``event``: ``purchase_id``, ``customer_id``, ``store_id``, ``amount``
-    (decimal string), ``currency``, ``occurred_at``, ``lines`` [{line_no, sku, category, qty, amount}].
+def on_purchase_recorded(
+    tenant: TenantInfo, event: dict[str, Any], settings: Any, channels: ChannelSet
+) -> None:
+    """A sale was recorded. ``event``: ``purchase_id``, ``kind`` (``sale``), ``customer_id``
+    (or null), ``store_id``, ``staff_id`` (or null), ``amount`` (decimal string, what was paid),
+    ``currency``, ``occurred_at`` (ISO 8601), ``receipt_no``, ``lines`` [{line_no, sku, name,
+    category, qty, amount}], and — when a customer is known — ``customer`` {``status``,
+    ``birthday`` (ISO date or null), ``birthday_calendar``, ``home_store_id``,
+    ``first_purchase`` (true for the customer's first sale)}: what handlers need, so they never
+    read the core's tables.
 
     Example::
 
@@ -248,9 +329,12 @@ def on_purchase_recorded(tenant: TenantInfo, event: dict[str, Any]) -> None:
 
 
 @hookspec
-def on_purchase_refunded(tenant: TenantInfo, event: dict[str, Any]) -> None:
-    """A refund was recorded; as ``on_purchase_recorded`` plus ``refund_of_id`` and
-    ``refunded_share`` (the paid share of the original that was refunded, a decimal string).
+def on_purchase_refunded(
+    tenant: TenantInfo, event: dict[str, Any], settings: Any, channels: ChannelSet
+) -> None:
+    """A refund was recorded; as ``on_purchase_recorded`` (``kind`` is ``refund``, amounts are
+    negative) plus ``refund_of_id`` and ``refunded_share`` (the paid share of the original that
+    was refunded, a decimal string).
 
     Example::
 
@@ -261,7 +345,9 @@ def on_purchase_refunded(tenant: TenantInfo, event: dict[str, Any]) -> None:
 
 
 @hookspec
-def on_consent_changed(tenant: TenantInfo, event: dict[str, Any]) -> None:
+def on_consent_changed(
+    tenant: TenantInfo, event: dict[str, Any], settings: Any, channels: ChannelSet
+) -> None:
     """Consent was granted or withdrawn. ``event``: ``customer_id``, ``purpose``, ``channel``, ``granted``.
 
     Example::
@@ -273,7 +359,9 @@ def on_consent_changed(tenant: TenantInfo, event: dict[str, Any]) -> None:
 
 
 @hookspec
-def on_interaction_logged(tenant: TenantInfo, event: dict[str, Any]) -> None:
+def on_interaction_logged(
+    tenant: TenantInfo, event: dict[str, Any], settings: Any, channels: ChannelSet
+) -> None:
     """A contact with a customer was logged. ``event``: ``interaction_id``, ``customer_id``, ``channel``.
 
     Example::
@@ -288,7 +376,9 @@ def on_interaction_logged(tenant: TenantInfo, event: dict[str, Any]) -> None:
 
 
 @hookspec
-def purchase_validate(tenant: TenantInfo, actor: Actor, purchase: dict[str, Any]) -> None:
+def purchase_validate(
+    tenant: TenantInfo, actor: Actor, purchase: dict[str, Any], settings: Any
+) -> None:
     """Veto a purchase before it is written by raising ``ValidationFailed``.
 
     Example::
@@ -301,8 +391,11 @@ def purchase_validate(tenant: TenantInfo, actor: Actor, purchase: dict[str, Any]
 
 
 @hookspec
-def customer_validate(tenant: TenantInfo, actor: Actor, customer: dict[str, Any]) -> None:
-    """Veto a customer create/update by raising ``ValidationFailed``.
+def customer_validate(
+    tenant: TenantInfo, actor: Actor, customer: dict[str, Any], settings: Any
+) -> None:
+    """Veto a customer create or update by raising ``ValidationFailed``; on update,
+    ``customer`` holds the changed fields and the ``id``.
 
     Example::
 
@@ -317,7 +410,9 @@ def customer_validate(tenant: TenantInfo, actor: Actor, customer: dict[str, Any]
 
 
 @hookspec
-def customer_export_data(tenant: TenantInfo, customer_id: UUID) -> dict[str, Any]:  # type: ignore[empty-body]
+def customer_export_data(  # type: ignore[empty-body]
+    tenant: TenantInfo, customer_id: UUID, settings: Any
+) -> dict[str, Any]:
     """Everything the plugin holds about the customer, JSON-ready (runs in the tenant transaction).
 
     Example::
@@ -329,7 +424,7 @@ def customer_export_data(tenant: TenantInfo, customer_id: UUID) -> dict[str, Any
 
 
 @hookspec
-def customer_erase_data(tenant: TenantInfo, customer_id: UUID) -> None:
+def customer_erase_data(tenant: TenantInfo, customer_id: UUID, settings: Any) -> None:
     """Remove the customer's personal data (keep financial rows under the pseudonymous id).
 
     Example::
@@ -337,6 +432,41 @@ def customer_erase_data(tenant: TenantInfo, customer_id: UUID) -> None:
         @hookimpl
         async def customer_erase_data(tenant, customer_id):
             await Card.update({Card.holder_name: ""}).where(Card.customer_id == customer_id)
+    """
+
+
+# --- the demo (``mendian demo``) -----------------------------------------------------------
+
+
+@hookspec
+def demo_settings() -> dict[str, Any]:  # type: ignore[empty-body]
+    """The settings ``mendian demo`` enables the plugin with (defaults otherwise): a demo that
+    shows what the plugin does (tiers, thresholds, a schedule).
+
+    Example::
+
+        @hookimpl
+        def demo_settings():
+            return {"tiers": [{"code": "gold", "name": "金卡", "threshold": 5000}]}
+    """
+
+
+@hookspec
+async def seed_demo(tenant: TenantInfo, demo: DemoData, settings: Any) -> None:
+    """Fill the demo tenant with a year of the plugin's believable activity, built on what the
+    core seeded (``demo``: stores, staff by login and role, customers, every sale with its
+    store, cashier and time, and a seed for a reproducible ``random.Random``). Write in bulk to
+    your own tables inside ``tenant_tx``; the plugin is enabled already. Called once per
+    ``mendian demo``, after the core's data, in no order relative to other plugins.
+
+    Example::
+
+        @hookimpl
+        async def seed_demo(tenant, demo):
+            rng = random.Random(demo.seed)
+            async with tenant_tx(tenant.id):
+                await insert_rows("visits_note", [{"tenant_id": tenant.id, "id": uuid4(),
+                    "customer_id": c, "text": "到店"} for c in rng.sample(demo.customers, 50)])
     """
 
 

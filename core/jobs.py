@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from uuid import UUID
 from croniter import croniter
 
 from core.context import TenantInfo
+from core.messaging import ChannelSet
 from core.plugins import PluginRuntime
 from core.rfm import recompute_all
 from core.tables import Tenant
@@ -29,10 +31,19 @@ __all__ = ["BUILTIN_JOBS", "DeliveryKicker", "JobTable", "run_worker", "saq_queu
 log = logging.getLogger("mendian.jobs")
 DELIVERY_BATCH = 500
 DELIVERY_LOCK_SECONDS = 90  # > the job's 60 s timeout
+KICK_SECONDS = 2.0  # an enqueue that takes longer is dropped (Redis away): the pump delivers
 
 
 async def _rfm_nightly(tenant: TenantInfo) -> None:
     await recompute_all(tenant)
+
+
+async def _weekly_reports(
+    tenant: TenantInfo, runtime: PluginRuntime, channels: ChannelSet, now: dt.datetime
+) -> None:
+    from core.reports import send_weekly_reports
+
+    await send_weekly_reports(tenant, runtime=runtime, channels=channels, now=now)
 
 
 BUILTIN_JOBS: tuple[ScheduledJob, ...] = (
@@ -41,6 +52,13 @@ BUILTIN_JOBS: tuple[ScheduledJob, ...] = (
         cron="0 18 * * *",
         run=_rfm_nightly,
         description="RFM, value class and lifecycle for every customer (02:00 Asia/Shanghai)",
+    ),
+    ScheduledJob(
+        name="core.weekly_reports",
+        cron="5 * * * *",
+        run=_weekly_reports,
+        description="Mondays from 08:00 store-local: each store's weekly report to its "
+        "managers, the chain's to operations managers (e-mail, once per week and recipient)",
     ),
 )
 
@@ -79,8 +97,30 @@ class JobTable:
         plugin_id, job = self.jobs[name]
         if plugin_id is not None and plugin_id not in await self.runtime.enabled(tenant.id):
             return False
-        await job.run(tenant)
+        await job.run(tenant, **await self._offered(job, plugin_id, tenant))
         return True
+
+    async def _offered(
+        self, job: ScheduledJob, plugin_id: str | None, tenant: TenantInfo
+    ) -> dict[str, Any]:
+        """What the runtime offers a job, as it does hooks: ``settings`` (the plugin's own),
+        ``channels`` (the tenant's message channels) and ``now`` — each only if ``run``
+        declares it."""
+        wanted = inspect.signature(job.run).parameters
+        offered: dict[str, Any] = {}
+        if "settings" in wanted and plugin_id is not None:
+            offered["settings"] = await self.runtime.plugin_settings(tenant.id, plugin_id)
+        if "channels" in wanted:
+            offered["channels"] = await self.runtime.channels(tenant)
+        if "modules" in wanted:
+            offered["modules"] = await self.runtime.enabled(tenant.id)
+        if "segment_fields" in wanted:
+            offered["segment_fields"] = await self.runtime.segment_fields(tenant)
+        if "now" in wanted:
+            offered["now"] = dt.datetime.now(dt.UTC)
+        if "runtime" in wanted and plugin_id is None:  # the core's jobs only
+            offered["runtime"] = self.runtime
+        return offered
 
 
 def slot_of(cron: str, now: dt.datetime) -> str:
@@ -92,9 +132,14 @@ def slot_of(cron: str, now: dt.datetime) -> str:
 
 
 def saq_queue(url: str, name: str = "mendian") -> Any:
-    from saq import Queue
+    import redis.asyncio as redis_asyncio
+    from saq.queue.redis import RedisQueue
 
-    return Queue.from_url(url, name=name)
+    from core.redis import client_options
+
+    # Our client options (bounded connect, a retry on a dead pooled connection), not SAQ's
+    # defaults: after a Redis restart, delivery kicks resume without failing once per connection.
+    return RedisQueue(redis_asyncio.from_url(url, **client_options()), name=name)
 
 
 class DeliveryKicker:
@@ -107,9 +152,12 @@ class DeliveryKicker:
     commits costs two enqueues a second per process, de-duplicated here without Redis."""
 
     def __init__(self, queue: Any) -> None:
+        from core.redis import OutageLog
+
         self.queue = queue
         self._pending: set[asyncio.Task[None]] = set()
         self._kicked: dict[UUID, int] = {}  # tenant → the last second enqueued
+        self._outage = OutageLog("event delivery kicks", "the worker's minute pump delivers")
 
     def __call__(self, tenant_id: UUID) -> None:
         second = int(time.time())
@@ -128,15 +176,20 @@ class DeliveryKicker:
                 (f"deliver:{tenant_id}:{second}", 0),
                 (f"deliver:{tenant_id}:{second + 1}:trailing", second + 1),
             ):
-                await self.queue.enqueue(
-                    "deliver_events",
-                    tenant_id=str(tenant_id),
-                    key=key,
-                    scheduled=scheduled,
-                    timeout=60,
+                await asyncio.wait_for(
+                    self.queue.enqueue(
+                        "deliver_events",
+                        tenant_id=str(tenant_id),
+                        key=key,
+                        scheduled=scheduled,
+                        timeout=60,
+                    ),
+                    KICK_SECONDS,
                 )
-        except Exception:  # Redis down: the pump (or the next kick) delivers; nothing is lost
-            log.warning("could not enqueue event delivery for tenant %s", tenant_id, exc_info=True)
+        except Exception as exc:  # Redis away: the pump (or a later kick) delivers; none lost
+            self._outage.failed(exc)  # logged once per outage, not per commit
+        else:
+            self._outage.ok()
 
 
 async def single_deliverer(
@@ -222,7 +275,7 @@ def saq_functions(table: JobTable) -> tuple[list[Callable[..., Awaitable[Any]]],
         tenant = await _tenant(tenant_id)
         if tenant is None:
             return 0
-        channels = await channels_for(tenant)
+        channels = await channels_for(tenant, table.runtime)
         sent = 0
         while (stats := await send_due(tenant, channels)).claimed:
             sent += stats.sent
@@ -321,7 +374,7 @@ async def run_in_process(table: JobTable, *, tick: float = 30.0) -> None:
             try:
                 for row in await Tenant.select().where(Tenant.status == "active"):
                     tenant = TenantInfo.from_row(dict(row))
-                    channels = await channels_for(tenant)
+                    channels = await channels_for(tenant, table.runtime)
                     while (await send_due(tenant, channels)).claimed:
                         pass
             except Exception:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
 
-from core.audit import audit
+from core.auditing import audit
 from core.context import Actor, TenantInfo
 from core.customers.service import load_customer_row, to_view
 from core.db import json_text, tenant_tx
@@ -30,10 +30,10 @@ from core.tables import (
     Task,
 )
 
-__all__ = ["erase_customer", "export_customer"]
+if TYPE_CHECKING:
+    from core.plugins.runtime import PluginRuntime
 
-Exporter = Callable[[TenantInfo, UUID], Awaitable[dict[str, Any]]]
-Eraser = Callable[[TenantInfo, UUID], Awaitable[None]]
+__all__ = ["erase_customer", "export_customer"]
 
 
 def _plain(
@@ -47,9 +47,10 @@ async def export_customer(
     actor: Actor,
     customer_id: UUID,
     *,
-    plugin_exporters: Sequence[tuple[str, Exporter]] = (),
+    runtime: PluginRuntime | None = None,
 ) -> dict[str, Any]:
-    """Everything held about the customer, core and plugins, as JSON-ready data; audited."""
+    """Everything held about the customer, core and plugins (every installed plugin of
+    ``runtime``), as JSON-ready data; audited."""
     actor.require("customers:export")
     async with tenant_tx(tenant.id):
         row = await load_customer_row(customer_id, active_only=False)
@@ -86,27 +87,27 @@ async def export_customer(
             ),
             "plugins": {},
         }
-        for plugin_id, exporter in plugin_exporters:
-            data["plugins"][plugin_id] = await exporter(tenant, customer_id)
-        for plugin_id, result in await _privacy_hook(tenant, "customer_export_data", customer_id):
+        for plugin_id, result in await _privacy_hook(
+            runtime, tenant, "customer_export_data", customer_id
+        ):
             data["plugins"][plugin_id] = result
         await audit(actor, "customer.export", subject_type="customer", subject_id=customer_id)
     return data
 
 
-async def _privacy_hook(tenant: TenantInfo, hook: str, customer_id: UUID) -> list[tuple[str, Any]]:
+async def _privacy_hook(
+    runtime: PluginRuntime | None, tenant: TenantInfo, hook: str, customer_id: UUID
+) -> list[tuple[str, Any]]:
     """Call a privacy hook on every installed plugin holding the tenant's data — enabled or not,
     since disabling a plugin keeps its data. Runs in the caller's transaction: a failing plugin
     fails the export/erasure as a whole (nothing half-erased)."""
-    from core.plugins import get_runtime
-
-    try:
-        runtime = get_runtime()
-    except RuntimeError:
+    if runtime is None:
         return []
     results = []
     for plugin_id, fn in runtime.implementations(hook, frozenset(runtime.registry.plugins)):
-        value = fn(tenant=tenant, customer_id=customer_id)
+        offered = {"tenant": tenant, "customer_id": customer_id}
+        kwargs = await runtime.offer(tenant, plugin_id, offered, fn)
+        value = fn(**kwargs)
         if inspect.isawaitable(value):
             value = await value
         results.append((plugin_id, value))
@@ -122,7 +123,7 @@ async def erase_customer(
     actor: Actor,
     customer_id: UUID,
     *,
-    plugin_erasers: Sequence[tuple[str, Eraser]] = (),
+    runtime: PluginRuntime | None = None,
 ) -> str:
     """Remove personal fields in core and every plugin; purchases (financial records) stay,
     attached to a pseudonymous row. Returns the pseudonym. Audited."""
@@ -139,6 +140,7 @@ async def erase_customer(
                 Customer.email_hash: None,
                 Customer.gender: "unknown",
                 Customer.birthday: None,
+                Customer.birthday_calendar: "solar",
                 Customer.company: "",
                 Customer.position: "",
                 Customer.address: "",
@@ -163,9 +165,7 @@ async def erase_customer(
             ConsentRecord.customer_id == customer_id
         )
         await Purchase.update({Purchase.note: ""}).where(Purchase.customer_id == customer_id)
-        for _plugin_id, eraser in plugin_erasers:
-            await eraser(tenant, customer_id)
-        await _privacy_hook(tenant, "customer_erase_data", customer_id)
+        await _privacy_hook(runtime, tenant, "customer_erase_data", customer_id)
         await audit(actor, "customer.erase", subject_type="customer", subject_id=customer_id)
         await emit("customer.erased", customer_id, {"customer_id": str(customer_id)})
     return name

@@ -1,16 +1,19 @@
 """Segments (CORE-8): saved JSON filters compiled to one SQL query.
 
 A filter is a tree of ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}`` and conditions
-``{"field": "value_class", "op": "eq", "value": "high_value"}``. Fields are registered in
-:data:`SEGMENT_FIELDS`; plugins add theirs (``tier``, ``nps`` …) with
-:func:`register_segment_field`, each compiling to a boolean SQL expression over the aliases
+``{"field": "value_class", "op": "eq", "value": "high_value"}``. The core's fields are
+:data:`CORE_FIELDS`; plugins add theirs (``loyalty_tier``, ``nps_category`` …) through
+``register_segment_conditions``, and those belong to the plugin: a tenant's filters can use
+exactly the core's fields plus those of its enabled plugins (the ``fields`` argument, which the
+runtime builds per enabled set), so a segment naming a condition of a module the tenant does
+not have is ``unknown_field``. Each field compiles to a boolean SQL expression over the aliases
 ``c`` (customer) and ``s`` (customer_stats). Values are always bound parameters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -18,24 +21,26 @@ from uuid import UUID, uuid4
 import msgspec
 from msgspec import Meta
 
-from core.audit import audit
+from core.auditing import audit
 from core.context import Actor, TenantInfo
 from core.db import is_unique_violation, json_text, json_value, tenant_tx
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.money import to_minor
 from core.sql import named, run
-from core.tables import Segment
+from core.tables import Segment, Store
+from core.types import SegmentCondition
 from core.validation import convert
 
 __all__ = [
-    "SEGMENT_FIELDS",
+    "CORE_FIELDS",
     "SegmentField",
     "SegmentInput",
     "compile_filter",
     "create_segment",
+    "field_catalogue",
     "list_segments",
-    "register_segment_field",
     "segment_customer_ids_sql",
+    "segment_fields",
     "segment_size",
 ]
 
@@ -52,13 +57,16 @@ class SegmentField:
     kind: str  # "str" | "int" | "money" | "uuid" | "days_ago" | "tag" | "subquery"
     description: str
     choices: tuple[str, ...] = ()
-    # For kind="subquery": SQL selecting customer ids, with :v bound to the value and the op
-    # applied inside (``{op}`` is replaced by the SQL operator).
+    # For kind="subquery": SQL selecting customer ids, with ``{v}`` bound to the value and the
+    # op applied inside (``{op}`` is replaced by the SQL operator); ``:tenant`` and ``:now``
+    # are bound too. ``value_kind`` says what the value is: ``str``, ``int`` or ``days_ahead``
+    # (a number of days, bound as now + that many days).
     subquery: str = ""
     ops: tuple[str, ...] = tuple(OPS)
+    value_kind: str = "str"
 
 
-SEGMENT_FIELDS: dict[str, SegmentField] = {
+CORE_FIELDS: Mapping[str, SegmentField] = {
     "value_class": SegmentField(
         "s.value_class",
         "str",
@@ -99,11 +107,31 @@ SEGMENT_FIELDS: dict[str, SegmentField] = {
 }
 
 
-def register_segment_field(name: str, spec: SegmentField) -> None:
-    """Add a field (plugins: ``register_segment_conditions``). Duplicates are an error."""
-    if name in SEGMENT_FIELDS and SEGMENT_FIELDS[name] != spec:
-        raise ValueError(f"segment field {name!r} is already registered")
-    SEGMENT_FIELDS[name] = spec
+def segment_fields(
+    conditions: Iterable[tuple[str, Iterable[SegmentCondition]]],
+) -> dict[str, SegmentField]:
+    """The core's fields plus plugins' ``(plugin id, conditions)``; a name taken twice (by the
+    core or another plugin) is an error naming both owners."""
+    fields: dict[str, SegmentField] = dict(CORE_FIELDS)
+    owners = dict.fromkeys(CORE_FIELDS, "core")
+    for plugin_id, items in conditions:
+        for c in items:
+            if c.name in owners:
+                raise ValueError(
+                    f"segment field {c.name!r} is registered by both {owners[c.name]!r} "
+                    f"and {plugin_id!r}"
+                )
+            owners[c.name] = plugin_id
+            fields[c.name] = SegmentField(
+                sql=c.sql,
+                kind=c.kind,
+                description=c.description,
+                choices=c.choices,
+                subquery=c.subquery,
+                ops=c.ops,
+                value_kind=c.value_kind,
+            )
+    return fields
 
 
 class SegmentInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -113,10 +141,14 @@ class SegmentInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class _Compiler:
-    def __init__(self, tenant: TenantInfo, now: dt.datetime) -> None:
+    def __init__(
+        self, tenant: TenantInfo, now: dt.datetime, fields: Mapping[str, SegmentField]
+    ) -> None:
         self.tenant = tenant
         self.now = now
-        self.params: dict[str, Any] = {"tenant": tenant.id}
+        self.fields = fields
+        self.store_ids: set[UUID] = set()
+        self.params: dict[str, Any] = {"tenant": tenant.id, "now": now}
         self.count = 0
 
     def bind(self, value: Any) -> str:
@@ -165,7 +197,7 @@ class _Compiler:
                 "a condition has field, op and value", field=path, code="invalid_filter"
             )
         name, op, value = node.get("field"), node.get("op", "eq"), node.get("value")
-        spec = SEGMENT_FIELDS.get(name) if isinstance(name, str) else None
+        spec = self.fields.get(name) if isinstance(name, str) else None
         if spec is None:
             raise ValidationFailed(
                 f"unknown field {name!r}", field=f"{path}.field", code="unknown_field"
@@ -201,55 +233,91 @@ class _Compiler:
         def bad(msg: str) -> ValidationFailed:
             return ValidationFailed(msg, field=path, code="invalid_value")
 
-        if spec.kind in ("str", "tag", "subquery"):
+        kind = spec.value_kind if spec.kind == "subquery" else spec.kind
+        if kind == "days_ahead":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3650:
+                raise bad("expected a number of days (0-3650)")
+            return self.now + dt.timedelta(days=value)
+        if kind in ("str", "tag", "subquery"):
             if not isinstance(value, str) or not 0 < len(value) <= 200:
                 raise bad("expected a string")
             if spec.choices and value not in spec.choices:
                 raise bad(f"expected one of {', '.join(spec.choices)}")
             return value
-        if spec.kind in ("int", "days_ago"):
+        if kind in ("int", "days_ago"):
             if (
                 not isinstance(value, int)
                 or isinstance(value, bool)
                 or not -(10**9) < value < 10**9
             ):
                 raise bad("expected an integer")
-            return self.now - dt.timedelta(days=value) if spec.kind == "days_ago" else value
+            return self.now - dt.timedelta(days=value) if kind == "days_ago" else value
         if spec.kind == "money":
             if isinstance(value, bool) or not isinstance(value, (int, str, float)):
                 raise bad("expected a decimal amount")
             return to_minor(str(value), self.tenant.currency, field=path)
         if spec.kind == "uuid":
             try:
-                return UUID(str(value))
+                uid = UUID(str(value))
             except ValueError:
                 raise bad("expected an id") from None
+            if spec.sql == "c.home_store_id":
+                self.store_ids.add(uid)
+            return uid
         raise bad("unsupported field")  # pragma: no cover
 
 
 def compile_filter(
-    tenant: TenantInfo, flt: dict[str, Any], *, now: dt.datetime | None = None
+    tenant: TenantInfo,
+    flt: dict[str, Any],
+    *,
+    fields: Mapping[str, SegmentField] = CORE_FIELDS,
+    now: dt.datetime | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """SQL selecting the ids of active customers matching ``flt``, and its parameters."""
-    compiler = _Compiler(tenant, now or dt.datetime.now(dt.UTC))
+    """SQL selecting the ids of active customers matching ``flt``, and its parameters.
+    ``fields``: what the tenant's filters may use (the core's and its enabled plugins')."""
+    return _compile(tenant, flt, fields, now)[:2]
+
+
+def _compile(
+    tenant: TenantInfo,
+    flt: dict[str, Any],
+    fields: Mapping[str, SegmentField],
+    now: dt.datetime | None = None,
+) -> tuple[str, dict[str, Any], set[UUID]]:
+    compiler = _Compiler(tenant, now or dt.datetime.now(dt.UTC), fields)
     where = compiler.node(flt, "filter", 1)
     sql = (
         "SELECT c.id AS id FROM customer c "
         "JOIN customer_stats s ON s.tenant_id = c.tenant_id AND s.customer_id = c.id "
         f"WHERE c.tenant_id = :tenant AND c.status = 'active' AND {where}"
     )
-    return sql, compiler.params
+    return sql, compiler.params, compiler.store_ids
 
 
 async def create_segment(
-    tenant: TenantInfo, actor: Actor, data: SegmentInput | dict[str, Any]
+    tenant: TenantInfo,
+    actor: Actor,
+    data: SegmentInput | dict[str, Any],
+    *,
+    fields: Mapping[str, SegmentField] = CORE_FIELDS,
 ) -> dict[str, Any]:
+    """Save a segment; its filter is validated against ``fields`` (the tenant's) and every
+    store it names must be one of the tenant's stores."""
     actor.require("segments:write")
     payload = convert(data, SegmentInput)
-    compile_filter(tenant, payload.filter)  # validate before saving
+    _sql, _params, store_ids = _compile(tenant, payload.filter, fields)  # validate first
     segment_id = uuid4()
     try:
         async with tenant_tx(tenant.id):
+            if store_ids:
+                known = await Store.select(Store.id).where(Store.id.is_in(list(store_ids)))
+                if len(known) != len(store_ids):
+                    raise ValidationFailed(
+                        "the filter names a store that does not exist",
+                        field="filter",
+                        code="unknown_store",
+                    )
             if await Segment.exists().where(Segment.name == payload.name):
                 raise Conflict("a segment with this name exists", field="name", code="duplicate")
             await Segment.insert(
@@ -282,16 +350,26 @@ async def _load_filter(segment_id: UUID) -> dict[str, Any]:
     return dict(json_value(row["filter"], {}))
 
 
-async def segment_customer_ids_sql(tenant: TenantInfo, segment_id: UUID) -> tuple[str, list[Any]]:
-    """Compiled SQL (piccolo placeholders) + args for a saved segment; call in ``tenant_tx``."""
-    sql, params = compile_filter(tenant, await _load_filter(segment_id))
+async def segment_customer_ids_sql(
+    tenant: TenantInfo, segment_id: UUID, fields: Mapping[str, SegmentField] = CORE_FIELDS
+) -> tuple[str, list[Any]]:
+    """Compiled SQL (``{}`` placeholders) + args selecting a saved segment's customer ids;
+    call inside ``tenant_tx``. A segment using a condition of a module the tenant no longer
+    has is ``unknown_field``."""
+    sql, params = compile_filter(tenant, await _load_filter(segment_id), fields=fields)
     return named(sql, params)
 
 
-async def segment_size(tenant: TenantInfo, actor: Actor, segment_id: UUID) -> int:
+async def segment_size(
+    tenant: TenantInfo,
+    actor: Actor,
+    segment_id: UUID,
+    fields: Mapping[str, SegmentField] = CORE_FIELDS,
+) -> int:
+    """How many active customers the saved segment matches now."""
     actor.require("segments:read")
     async with tenant_tx(tenant.id, write=False):
-        sql, params = compile_filter(tenant, await _load_filter(segment_id))
+        sql, params = compile_filter(tenant, await _load_filter(segment_id), fields=fields)
         rows = await run(f"SELECT COUNT(*) AS n FROM ({sql}) q", **params)
     return int(rows[0]["n"])
 
@@ -311,12 +389,9 @@ async def list_segments(tenant: TenantInfo, actor: Actor) -> list[dict[str, Any]
     ]
 
 
-def field_catalogue() -> list[dict[str, Any]]:
+def field_catalogue(fields: Mapping[str, SegmentField] = CORE_FIELDS) -> list[dict[str, Any]]:
     """The fields a segment can use (for UIs and docs)."""
     return [
         {"field": k, "description": v.description, "ops": list(v.ops), "choices": list(v.choices)}
-        for k, v in sorted(SEGMENT_FIELDS.items())
+        for k, v in sorted(fields.items())
     ]
-
-
-SegmentFieldFactory = Callable[[], dict[str, SegmentField]]

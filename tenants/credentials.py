@@ -8,9 +8,12 @@ shard) without an index that does not lead with ``tenant_id``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 import secrets
 import time
 from typing import Annotated, Any
@@ -18,19 +21,20 @@ from uuid import UUID, uuid4
 
 import jwt
 import msgspec
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from msgspec import Meta
 
-from core.audit import audit
+from core.auditing import audit
 from core.config import get_settings
 from core.context import Actor, TenantInfo
 from core.crypto import derive_key
 from core.db import json_text, json_value, tenant_tx
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.redis import on_invalidation, publish_invalidation
 from core.tables import ApiKey, Role, Staff, Store
 from core.validation import convert
+from tenants import login_guard as guard
 from tenants.service import get_tenant
+from tenants.staff import staff_contacts
 
 __all__ = [
     "StaffInput",
@@ -42,10 +46,11 @@ __all__ = [
     "resolve_api_key",
     "resolve_staff_token",
     "revoke_api_key",
+    "unlock_staff",
 ]
 
-_hasher = PasswordHasher()  # Argon2id with the library's recommended parameters
 KEY_PREFIX = "mdn_"
+log = logging.getLogger("mendian.credentials")
 
 
 class StaffInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -54,6 +59,8 @@ class StaffInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     password: Annotated[str, Meta(min_length=10, max_length=256)]
     role: Annotated[str, Meta(min_length=1, max_length=64)]
     store_ids: Annotated[list[UUID], Meta(max_length=1000)] = []
+    email: Annotated[str, Meta(max_length=320)] | None = None  # work contact, for notices
+    phone: Annotated[str, Meta(max_length=32)] | None = None
 
 
 async def _role_permissions(role: str) -> frozenset[str]:
@@ -76,7 +83,7 @@ async def create_staff(tenant: TenantInfo, actor: Actor, data: StaffInput | dict
     payload = convert(data, StaffInput)
     if payload.role == "owner" and not actor.can("*"):
         raise Forbidden("only an owner can create owners")
-    password_hash = _hasher.hash(payload.password)
+    password_hash = await guard.hash_password(payload.password)
     staff_id = uuid4()
     async with tenant_tx(tenant.id):
         await _role_permissions(payload.role)
@@ -91,6 +98,7 @@ async def create_staff(tenant: TenantInfo, actor: Actor, data: StaffInput | dict
                 password_hash=password_hash,
                 role=payload.role,
                 store_ids=json_text([str(s) for s in payload.store_ids]),
+                **staff_contacts(tenant, payload.email, payload.phone),
             )
         )
         await audit(
@@ -104,34 +112,112 @@ async def create_staff(tenant: TenantInfo, actor: Actor, data: StaffInput | dict
 
 
 async def authenticate_staff(
-    tenant_slug: str, login: str, password: str
+    tenant_slug: str, login: str, password: str, *, client: str | None = None
 ) -> tuple[TenantInfo, Actor]:
-    """Check a staff login. Unknown tenant, unknown login and wrong password look the same."""
-    refused = Forbidden("invalid login or password", code="invalid_credentials")
+    """Check a staff login from the address ``client``. Unknown tenant, unknown login, wrong
+    password and a locked account look the same and take the same time (one Argon2
+    verification, at least ``LOGIN_FLOOR_SECONDS``); failures are throttled per account and
+    per address (see :mod:`tenants.login_guard`)."""
+    started = time.monotonic()
     try:
+        return await _authenticate(tenant_slug, login, password, client)
+    finally:
+        await asyncio.sleep(max(0.0, guard.LOGIN_FLOOR_SECONDS - (time.monotonic() - started)))
+
+
+async def _authenticate(
+    tenant_slug: str, login: str, password: str, client: str | None
+) -> tuple[TenantInfo, Actor]:
+    refused = Forbidden("invalid login or password", code="invalid_credentials")
+    account, address = guard.account_key(tenant_slug, login), guard.address_key(client)
+    lock = await guard.locked([account, address])
+    if lock is not None:
+        raise Forbidden(
+            f"too many failed logins: try again in {lock.seconds} s", code="too_many_attempts"
+        )
+    tenant: TenantInfo | None = None
+    row: dict[str, Any] | None = None
+    with contextlib.suppress(NotFound):  # an unknown tenant costs what a known one does
         tenant = await get_tenant(tenant_slug, cached=True)
-    except NotFound:
-        raise refused from None
-    if tenant.status != "active":
+    if tenant is not None and tenant.status == "active":
+        async with tenant_tx(tenant.id, write=False):
+            found = await Staff.select().where(Staff.login == login, Staff.active.eq(True)).first()
+        row = dict(found) if found else None
+    # One verification whatever was found: a dummy hash when the tenant or login is unknown.
+    if not await guard.check_password(row["password_hash"] if row else None, password):
+        await _failed(tenant, row, login, account, address, client)
         raise refused
+    assert tenant is not None and row is not None
+    await guard.clear_account(account)
     async with tenant_tx(tenant.id, write=False):
-        row = await Staff.select().where(Staff.login == login, Staff.active.eq(True)).first()
-        if row is None:
-            _hasher.hash(password)  # same time as a wrong password: logins cannot be probed
-            raise refused
-        try:
-            _hasher.verify(row["password_hash"], password)
-        except (VerificationError, InvalidHashError):
-            raise refused from None
         permissions = await _role_permissions(row["role"])
+    return tenant, _staff_actor(row, permissions)
+
+
+def _staff_actor(row: dict[str, Any], permissions: frozenset[str]) -> Actor:
+    """The actor of a staff row: its role and stores as they are now."""
     stores = json_value(row["store_ids"], [])
-    return tenant, Actor(
+    return Actor(
         kind="staff",
         id=str(row["id"]),
         role=row["role"],
         permissions=permissions,
         store_ids=frozenset(UUID(s) for s in stores) if stores else None,
     )
+
+
+async def _failed(
+    tenant: TenantInfo | None,
+    row: dict[str, Any] | None,
+    login: str,
+    account: str,
+    address: str | None,
+    client: str | None,
+) -> None:
+    """Count a failed login; a lock it causes is audited in the tenant (when there is one)."""
+    locks = []
+    if await guard.record_failure(account, guard.ACCOUNT_LIMIT):
+        locks.append("account")
+    if address is not None and await guard.record_failure(address, guard.ADDRESS_LIMIT):
+        locks.append("address")
+    if not locks:
+        return
+    log.warning(
+        "login locked for %d s (%s): tenant %r, login %r, address %s",
+        guard.LOCK_SECONDS,
+        ", ".join(locks),
+        tenant.slug if tenant else None,
+        login[:64],
+        client,
+    )
+    if tenant is None:
+        return
+    async with tenant_tx(tenant.id):
+        await audit(
+            Actor.system("login-throttle"),
+            "staff.login_locked",
+            subject_type="staff",
+            subject_id=row["id"] if row else "",
+            details={
+                "login": login[:64],
+                "scope": locks,
+                "address": client,
+                "seconds": guard.LOCK_SECONDS,
+            },
+        )
+
+
+async def unlock_staff(tenant: TenantInfo, actor: Actor, staff_id: UUID) -> dict[str, Any]:
+    """Lift the lock on a staff member's logins (an owner only); audited. The member's row."""
+    if not actor.can("*"):
+        raise Forbidden("only an owner can unlock a staff account")
+    async with tenant_tx(tenant.id):
+        row = await Staff.select(exclude_secrets=True).where(Staff.id == staff_id).first()
+        if row is None:
+            raise NotFound("staff member not found", field="id")
+        await guard.clear_account(guard.account_key(tenant.slug, row["login"]))
+        await audit(actor, "staff.unlock", subject_type="staff", subject_id=staff_id)
+    return dict(row)
 
 
 def _hash_key(key: str) -> str:
@@ -177,16 +263,16 @@ async def create_api_key(
 
 
 async def revoke_api_key(tenant: TenantInfo, actor: Actor, key_id: UUID) -> None:
-    """Revoke a key: refused at once in this process, within ``KEY_CACHE_SECONDS`` in others."""
+    """Revoke a key: refused at once in every process (the revocation is published on the
+    invalidation channel; while Redis is away, within ``KEY_CACHE_SECONDS`` elsewhere)."""
     actor.require("keys:write")
     async with tenant_tx(tenant.id):
         if not await ApiKey.exists().where(ApiKey.id == key_id, ApiKey.revoked_at.is_null()):
             raise NotFound("API key not found")
         await ApiKey.update({ApiKey.revoked_at: dt.datetime.now(dt.UTC)}).where(ApiKey.id == key_id)
         await audit(actor, "api_key.revoke", subject_type="api_key", subject_id=key_id)
-    for digest, (_t, _tenant, cached) in list(_key_cache.items()):
-        if cached.id == str(key_id):
-            _key_cache.pop(digest, None)
+    _forget_key(str(key_id))
+    await publish_invalidation("api_key", str(key_id))
 
 
 async def list_api_keys(tenant: TenantInfo) -> list[dict[str, Any]]:
@@ -203,15 +289,33 @@ async def list_api_keys(tenant: TenantInfo) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-# Resolved keys are cached per process for KEY_CACHE_SECONDS: a revoked key stops working
-# everywhere within that time (API-2: "revocable within a minute across workers").
+# Resolved keys are cached per process for KEY_CACHE_SECONDS. A revocation is published on the
+# invalidation channel, so every process drops the key at once; the TTL is the fallback while
+# Redis is away. A resolution that began before an invalidation is not cached (``_generation``:
+# it may have read the key before it was revoked).
 KEY_CACHE_SECONDS = 30.0
 _key_cache: dict[str, tuple[float, UUID, Actor]] = {}
+_generation = [0]
 
 
 def forget_api_keys() -> None:
     """Drop the resolved-key cache (tests; revocation in this process)."""
+    _generation[0] += 1
     _key_cache.clear()
+
+
+def _forget_key(key_id: str) -> None:
+    """Drop one key (by id; every key with ``*``) from this process's cache."""
+    if key_id == "*":
+        forget_api_keys()
+        return
+    _generation[0] += 1
+    for digest, (_t, _tenant, cached) in list(_key_cache.items()):
+        if cached.id == key_id:
+            _key_cache.pop(digest, None)
+
+
+on_invalidation("api_key", _forget_key)
 
 
 async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
@@ -227,6 +331,7 @@ async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
             raise refused
         return tenant, dataclasses.replace(hit[2], request_id=uuid4().hex)
     slug = key[len(KEY_PREFIX) :].split("_", 1)[0]
+    generation = _generation[0]
     try:
         tenant = await get_tenant(slug, cached=True)
     except NotFound:
@@ -252,7 +357,8 @@ async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
     )
     if len(_key_cache) > 10_000:
         _key_cache.clear()
-    _key_cache[digest] = (time.monotonic() + KEY_CACHE_SECONDS, tenant.id, actor)
+    if generation == _generation[0]:
+        _key_cache[digest] = (time.monotonic() + KEY_CACHE_SECONDS, tenant.id, actor)
     return tenant, actor
 
 
@@ -297,16 +403,29 @@ async def resolve_staff_token(token: str) -> tuple[TenantInfo, Actor]:
         raise refused from None
     if tenant.status != "active":
         raise refused
+    # The staff member as they are now (one primary-key read): a deactivated member, or a
+    # token issued before the password last changed, is refused at once (not when the token
+    # expires), and a changed role or store list applies to the very next request.
+    try:
+        staff_id = UUID(str(claims["sub"]))
+        issued = int(claims.get("iat", 0))
+    except (ValueError, TypeError):
+        raise refused from None
     async with tenant_tx(tenant.id, write=False):
-        permissions = await _cached_permissions(tenant.id, str(claims["role"]))
-    stores = claims.get("stores")
-    return tenant, Actor(
-        kind="staff",
-        id=str(claims["sub"]),
-        role=str(claims["role"]),
-        permissions=permissions,
-        store_ids=frozenset(UUID(s) for s in stores) if stores else None,
-    )
+        found = (
+            await Staff.select(
+                Staff.id, Staff.role, Staff.store_ids, Staff.active, Staff.credentials_changed_at
+            )
+            .where(Staff.id == staff_id)
+            .first()
+        )
+        if found is None or not found["active"]:
+            raise refused
+        changed = found["credentials_changed_at"]
+        if changed is not None and issued < int(changed.timestamp()):
+            raise refused
+        permissions = await _cached_permissions(tenant.id, str(found["role"]))
+    return tenant, _staff_actor(dict(found), permissions)
 
 
 _role_cache: dict[tuple[UUID, str], tuple[float, frozenset[str]]] = {}

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import msgspec
 
-from core.audit import audit
+from core.auditing import audit
 from core.context import Actor, TenantInfo
 from core.db import json_text, json_value, platform_tx, tenant_tx
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -195,19 +195,17 @@ async def enable_module(
             )
     await runtime.publish_invalidation(tenant.id)
     for pid, clean, previous, was_enabled in changed:
+        # Hooks get the plugin's validated settings struct (the runtime converts them).
         module = frozenset({pid})
         if not was_enabled:
-            await runtime.notify(
-                tenant, "on_plugin_enabled", plugins=module, tenant=tenant, settings=clean
-            )
+            await runtime.notify(tenant, "on_plugin_enabled", plugins=module, tenant=tenant)
         elif clean != previous:
             await runtime.notify(
                 tenant,
                 "on_plugin_settings_changed",
                 plugins=module,
                 tenant=tenant,
-                settings=clean,
-                previous=previous,
+                previous=runtime.registry.manifest(pid).typed_settings(previous),
             )
     return [pid for pid, _c, _p, was in changed if not was]
 

@@ -30,15 +30,28 @@ CORE_PERMISSIONS: dict[str, str] = {
     "keys:write": "Create and revoke API keys (audited)",
     "modules:write": "Enable and disable modules (audited)",
     "audit:read": "Read the audit log",
+    "calendar:manage": "Set business hours, holiday overrides, festivals and calendar settings",
+    "kpis:write": "Set and remove KPI targets (audited)",
 }
 
 _READ = {"customers:read", "purchases:read", "interactions:read", "tasks:read", "stores:read"}
+
+# The surveys plugin's permissions (plugins/surveys): HQ runs surveys; store managers read
+# their stores' results, invite and take answers; front desk and service agents take answers
+# by phone or at the counter (电话回访); integrations read results and record answers.
+_SURVEYS_ALL = {
+    "surveys:read",
+    "surveys:write",
+    "surveys:invite",
+    "surveys:record",
+    "surveys:export",
+}
 
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "owner": ("Owner", frozenset({"*"})),
     "hq_manager": (
         "HQ manager",
-        frozenset(CORE_PERMISSIONS) - {"keys:write", "modules:write"},
+        (frozenset(CORE_PERMISSIONS) - {"keys:write", "modules:write"}) | _SURVEYS_ALL,
     ),
     "store_manager": (
         "Store manager",
@@ -56,6 +69,10 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
                 "segments:read",
                 "kpis:read",
                 "staff:read",
+                "surveys:read",
+                "surveys:invite",
+                "surveys:record",
+                "surveys:export",
             }
         ),
     ),
@@ -70,13 +87,22 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
                 "consent:write",
                 "interactions:write",
                 "stores:read",
+                "surveys:record",
             }
         ),
     ),
     "service_agent": (
         "Service agent",
         frozenset(
-            _READ | {"customers:write", "interactions:write", "tasks:write", "consent:write"}
+            _READ
+            | {
+                "customers:write",
+                "interactions:write",
+                "tasks:write",
+                "consent:write",
+                "surveys:read",
+                "surveys:record",
+            }
         ),
     ),
     "integration": (
@@ -90,6 +116,8 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
                 "consent:write",
                 "interactions:write",
                 "segments:read",
+                "surveys:read",
+                "surveys:record",
             }
         ),
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,14 +13,19 @@ import phonenumbers
 from msgspec import Meta
 from piccolo.querystring import QueryString
 
-from core.audit import audit
+from core.auditing import audit
+from core.calendars import parse_business_hours
 from core.context import Actor, TenantInfo
 from core.db import get_database, json_text, platform_tx, tenant_tables, tenant_tx
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.money import MINOR_UNITS
+from core.redis import on_invalidation, publish_invalidation
 from core.tables import Role, Store, Tenant
 from core.validation import convert
 from tenants.roles import BUILTIN_ROLES
+
+if TYPE_CHECKING:
+    from core.plugins.runtime import PluginRuntime
 
 __all__ = [
     "StoreInput",
@@ -28,6 +33,8 @@ __all__ = [
     "create_store",
     "create_tenant",
     "delete_tenant",
+    "forget_tenant",
+    "forget_tenant_everywhere",
     "get_tenant",
     "list_stores",
     "list_tenants",
@@ -84,15 +91,39 @@ def tenant_info(row: dict[str, Any]) -> TenantInfo:
     return TenantInfo.from_row(row)
 
 
+# Per process, a tenant read for credential checks is kept CACHE_SECONDS. A status change is
+# published on the invalidation channel, so every process drops it at once; the TTL is the
+# fallback while Redis is away. A read that began before an invalidation is not cached
+# (``_generation``): it may predate the change.
 _cache: dict[str, tuple[float, TenantInfo]] = {}
+_generation = [0]
 CACHE_SECONDS = 5.0
 
 
 def forget_tenant(key: str | UUID | None = None) -> None:
+    """Drop a tenant (by id or slug; every tenant with ``None``) from this process's cache."""
+    _generation[0] += 1
     if key is None:
         _cache.clear()
-    else:
-        _cache.pop(str(key), None)
+        return
+    hit = _cache.pop(str(key), None)
+    if hit is not None:  # the same entry under its other name
+        _cache.pop(str(hit[1].id), None)
+        _cache.pop(hit[1].slug, None)
+
+
+def _forget_published(value: str) -> None:
+    forget_tenant(None if value == "*" else value)
+
+
+on_invalidation("tenant", _forget_published)
+
+
+async def forget_tenant_everywhere(tenant: TenantInfo) -> None:
+    """Drop the tenant from every process's cache (here at once; elsewhere over Redis)."""
+    forget_tenant(tenant.id)
+    forget_tenant(tenant.slug)
+    await publish_invalidation("tenant", str(tenant.id))
 
 
 async def get_tenant(key: str | UUID, *, cached: bool = False) -> TenantInfo:
@@ -100,6 +131,7 @@ async def get_tenant(key: str | UUID, *, cached: bool = False) -> TenantInfo:
     text = str(key)
     if cached and (hit := _cache.get(text)) and hit[0] > time.monotonic():
         return hit[1]
+    generation = _generation[0]
     column: Any
     value: Any
     try:
@@ -112,8 +144,9 @@ async def get_tenant(key: str | UUID, *, cached: bool = False) -> TenantInfo:
     if row is None:
         raise NotFound("tenant not found")
     info = tenant_info(dict(row))
-    expires = time.monotonic() + CACHE_SECONDS
-    _cache[str(info.id)] = _cache[info.slug] = (expires, info)
+    if generation == _generation[0]:
+        expires = time.monotonic() + CACHE_SECONDS
+        _cache[str(info.id)] = _cache[info.slug] = (expires, info)
     return info
 
 
@@ -122,9 +155,13 @@ async def list_tenants() -> list[TenantInfo]:
 
 
 async def create_tenant(
-    data: TenantInput | dict[str, Any], actor: Actor | None = None
+    data: TenantInput | dict[str, Any],
+    actor: Actor | None = None,
+    *,
+    runtime: PluginRuntime | None = None,
 ) -> TenantInfo:
-    """Create a tenant with its built-in roles. Duplicate slug is a :class:`Conflict`."""
+    """Create a tenant with its built-in roles. Duplicate slug is a :class:`Conflict`.
+    ``runtime``: the loaded plugins, told through ``on_tenant_created``."""
     payload = convert(data, TenantInput)
     _validate(payload)
     actor = actor or Actor(kind="platform", id="admin")
@@ -155,17 +192,13 @@ async def create_tenant(
             await Tenant.delete().where(Tenant.id == tenant_id)
         raise
     info = await get_tenant(tenant_id)
-    await _notify_created(info)
+    await _notify_created(info, runtime)
     return info
 
 
-async def _notify_created(tenant: TenantInfo) -> None:
+async def _notify_created(tenant: TenantInfo, runtime: PluginRuntime | None) -> None:
     """``on_tenant_created`` for every installed plugin (isolated: a failure is only recorded)."""
-    from core.plugins import get_runtime
-
-    try:
-        runtime = get_runtime()
-    except RuntimeError:
+    if runtime is None:
         return
     await runtime.notify(
         tenant, "on_tenant_created", plugins=frozenset(runtime.registry.plugins), tenant=tenant
@@ -185,8 +218,8 @@ async def set_tenant_status(slug: str, status: str, actor: Actor | None = None) 
             subject_type="tenant",
             subject_id=tenant.id,
         )
-    forget_tenant(tenant.id)
-    forget_tenant(tenant.slug)
+    # Suspension refuses every credential in every process at once, not within CACHE_SECONDS.
+    await forget_tenant_everywhere(tenant)
     return await get_tenant(tenant.id)
 
 
@@ -205,15 +238,20 @@ async def delete_tenant(slug: str) -> int:
             await engine.run_querystring(
                 QueryString("SELECT set_config('app.tenant_id', {}, true)", str(tenant.id))
             )
-        for table in tenant_tables():
-            name = table._meta.tablename
+        names = sorted(t._meta.tablename for t in tenant_tables())
+        if db.is_postgres:
+            from core.citus import read_catalog, referencing_first
+
+            # A row goes before the rows its foreign keys point at (a purchase's lines before
+            # the purchase); SQLite has no foreign keys.
+            names = referencing_first(names, (await read_catalog(engine)).foreign_keys)
+        for name in names:
             rows = await engine.run_querystring(
                 QueryString(f'DELETE FROM "{name}" WHERE tenant_id = {{}} RETURNING id', tenant.id)
             )
             removed += len(rows or [])
         await engine.run_querystring(QueryString("DELETE FROM tenant WHERE id = {}", tenant.id))
-    forget_tenant(tenant.id)
-    forget_tenant(tenant.slug)
+    await forget_tenant_everywhere(tenant)
     return removed
 
 
@@ -224,12 +262,13 @@ async def create_store(
     payload = convert(data, StoreInput)
     if payload.timezone:
         check_timezone(payload.timezone)
+    hours = parse_business_hours(payload.business_hours)
     store_id = uuid4()
     async with tenant_tx(tenant.id):
         if await Store.exists().where(Store.code == payload.code):
             raise Conflict("a store with this code already exists", field="code", code="duplicate")
         values = msgspec.structs.asdict(payload)
-        values["business_hours"] = json_text(values["business_hours"])
+        values["business_hours"] = json_text(hours.as_json() if hours else {})
         await Store.insert(Store(id=store_id, **values))
         await audit(actor, "store.create", subject_type="store", subject_id=store_id)
         row = await Store.select().where(Store.id == store_id).first()

@@ -2,7 +2,10 @@
 
 Each selected field costs 1; a field with a ``first`` argument multiplies the cost of what it
 selects by ``first`` (a page of 100 customers with 5 fields costs 1 + 100 * 5). Fragments count
-where they are spread. The cost and the limit are reported in ``extensions.cost``.
+where they are spread; each fragment is costed once per request (memoised), and counting stops
+as soon as the limit is passed, so the check costs time in proportion to the document's size,
+never to its expansion. The cost and the limit are reported in ``extensions.cost`` (past the
+limit: the cost counted when it was passed).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
@@ -23,6 +25,8 @@ from graphql import (
     VariableNode,
 )
 from strawberry.extensions import SchemaExtension
+
+from api.graphql.limits import FragmentMemo
 
 __all__ = ["CostLimit", "query_cost"]
 
@@ -42,29 +46,46 @@ def _first(node: FieldNode, variables: dict[str, Any]) -> int:
     return 1
 
 
-def _cost(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-    seen: frozenset[str],
-) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            if selection.name.value.startswith("__"):
-                continue
-            inner = _cost(selection.selection_set, fragments, variables, seen)
-            total += 1 + _first(selection, variables) * inner
-        elif isinstance(selection, InlineFragmentNode):
-            total += _cost(selection.selection_set, fragments, variables, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                total += _cost(fragment.selection_set, fragments, variables, seen | {name})
-    return total
+class _TooCostly(Exception):
+    """The limit is passed: stop counting (``cost`` is what was counted so far)."""
+
+    def __init__(self, cost: int) -> None:
+        self.cost = cost
+
+
+class _Costing:
+    """One costing of one document: each fragment's cost computed once (the cost of a
+    selection set does not depend on where it is spread), stopping as soon as the limit is
+    passed."""
+
+    def __init__(
+        self, document: DocumentNode, variables: dict[str, Any], limit: int | None
+    ) -> None:
+        self.variables = variables
+        self.limit = limit
+        self.memo = FragmentMemo(document, lambda selection_set, _memo: self.cost(selection_set))
+
+    def check(self, cost: int) -> int:
+        if self.limit is not None and cost > self.limit:
+            raise _TooCostly(cost)
+        return cost
+
+    def cost(self, selection_set: SelectionSetNode | None) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__"):
+                    continue
+                inner = self.cost(selection.selection_set)
+                total += 1 + _first(selection, self.variables) * inner
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.cost(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.memo.spread(selection.name.value)
+            self.check(total)
+        return total
 
 
 def _operations(document: DocumentNode, name: str | None) -> Iterator[OperationDefinitionNode]:
@@ -76,17 +97,23 @@ def _operations(document: DocumentNode, name: str | None) -> Iterator[OperationD
 
 
 def query_cost(
-    document: DocumentNode, variables: dict[str, Any] | None = None, operation: str | None = None
+    document: DocumentNode,
+    variables: dict[str, Any] | None = None,
+    operation: str | None = None,
+    *,
+    limit: int | None = None,
 ) -> int:
-    """The estimated cost of the operation to run (the costliest one when unnamed)."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    costs = [
-        _cost(op.selection_set, fragments, variables or {}, frozenset())
-        for op in _operations(document, operation)
-    ]
-    return max(costs, default=0)
+    """The estimated cost of the operation to run (the costliest one when unnamed). With a
+    ``limit``, counting stops once it is passed: the answer is then the cost counted so far
+    (more than ``limit``, not necessarily all of it)."""
+    costing = _Costing(document, variables or {}, limit)
+    try:
+        return max(
+            (costing.cost(op.selection_set) for op in _operations(document, operation)),
+            default=0,
+        )
+    except _TooCostly as exc:
+        return exc.cost
 
 
 def cost_error(cost: int, limit: int) -> GraphQLError:
@@ -113,7 +140,9 @@ class CostLimit(SchemaExtension):
             yield
             return
         self.limit = getattr(ec.context, "cost_limit", None)
-        self.cost = query_cost(ec.graphql_document, ec.variables, ec.operation_name)
+        self.cost = query_cost(
+            ec.graphql_document, ec.variables, ec.operation_name, limit=self.limit
+        )
         if self.limit is not None and self.cost > self.limit:
             ec.pre_execution_errors = [cost_error(self.cost, self.limit)]
         yield

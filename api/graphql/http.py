@@ -9,6 +9,7 @@ production.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import uuid
 from typing import Any
@@ -28,9 +29,10 @@ from api.graphql.ratelimit import RateLimited
 from api.graphql.schema import SchemaRegistry
 from core.config import get_settings
 from core.context import Actor, TenantInfo
-from core.errors import Forbidden, MendianError
+from core.errors import DatabaseUnavailable, Forbidden, MendianError, ValidationFailed
 from core.graphql import RequestContext
-from core.plugins import get_runtime
+from core.plugins import PluginRuntime
+from core.validation import check_input
 
 __all__ = ["graphql_endpoint"]
 
@@ -84,7 +86,9 @@ def _error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
     if error.path:
         out["path"] = error.path
-    if isinstance(original, MendianError):
+    if isinstance(original, DatabaseUnavailable):
+        extensions = {"code": original.code, "replayable": original.replayable}
+    elif isinstance(original, MendianError):
         extensions = {
             "code": original.code,
             **({"field": original.field} if original.field else {}),
@@ -136,6 +140,37 @@ async def _execute(scope: Scope, receive: Receive) -> Reply:
         body = msgspec.json.decode(raw, type=GraphQLBody)
     except msgspec.DecodeError as exc:
         return _refusal("bad_request", f"malformed GraphQL request: {exc}", 400, request_id)
+    except RecursionError:  # msgspec's guard, some hundred levels down
+        return _refusal("bad_request", "the request body is nested too deeply", 400, request_id)
+    try:
+        return await _run(scope, headers, body, request_id)
+    except DatabaseUnavailable as exc:  # resolving the caller or its modules
+        return _unavailable(exc, request_id)
+
+
+def _unavailable(exc: DatabaseUnavailable, request_id: str) -> Reply:
+    """503 with ``Retry-After``: the client retries (with the same idempotency key)."""
+    return _json(
+        {
+            "errors": [
+                {
+                    "message": exc.message,
+                    "extensions": {
+                        "code": exc.code,
+                        "replayable": exc.replayable,
+                        "requestId": request_id,
+                    },
+                }
+            ],
+            "data": None,
+        },
+        503,
+        {"X-Request-Id": request_id, "Retry-After": str(exc.retry_after)},
+    )
+
+
+async def _run(scope: Scope, headers: dict[str, str], body: GraphQLBody, request_id: str) -> Reply:
+    """The caller, its rate limit, its schema, and the operation."""
     try:
         caller = await _credentials(headers)
     except Forbidden as exc:
@@ -143,18 +178,20 @@ async def _execute(scope: Scope, receive: Receive) -> Reply:
     settings = get_settings()
     state = scope["app"].state
     schemas: SchemaRegistry = state.graphql
+    runtime: PluginRuntime = state.runtime
+    client = scope.get("client")
+    address = client[0] if client else None  # the proxy's, unless uvicorn --proxy-headers
     if caller is None:
         tenant, actor, enabled, store_id = None, None, frozenset[str](), None
         schema = schemas.public
-        client = scope.get("client")
-        limit_keys = [f"ip:{client[0] if client else '?'}"]
+        limit_keys = [f"ip:{address or '?'}"]
     else:
         tenant, actor = caller
         actor = dataclasses.replace(actor, request_id=request_id)
         store_id = (
             next(iter(actor.store_ids)) if actor.store_ids and len(actor.store_ids) == 1 else None
         )
-        enabled = await get_runtime().enabled(tenant.id, store_id)
+        enabled = await runtime.enabled(tenant.id, store_id)
         schema = schemas.for_modules(enabled)
         limit_keys = [f"cred:{actor.kind}:{actor.id}", f"tenant:{tenant.id}"]
     try:
@@ -163,6 +200,18 @@ async def _execute(scope: Scope, receive: Receive) -> Reply:
         return _refusal(
             "rate_limited", str(exc), 429, request_id, **{"Retry-After": str(exc.retry_after)}
         )
+    try:
+        # Before any resolver: what no field may hold (NUL, absurd nesting) is refused here for
+        # every variable; literals meet the same rule in validation (``LiteralInput``).
+        for name, value in (body.variables or {}).items():
+            check_input(name, name)
+            check_input(value, name)  # a variable nests as deep as a literal argument may
+    except ValidationFailed as exc:
+        extensions = {"code": exc.code, "field": exc.field, "requestId": request_id}
+        return _json(
+            {"errors": [{"message": exc.message, "extensions": extensions}], "data": None},
+            headers={"X-Request-Id": request_id},
+        )
     context = RequestContext(
         tenant=tenant,
         actor=actor,
@@ -170,6 +219,8 @@ async def _execute(scope: Scope, receive: Receive) -> Reply:
         request_id=request_id,
         store_id=store_id,
         cost_limit=(tenant.query_cost_limit if tenant else None) or settings.query_cost_limit,
+        runtime=runtime,
+        client=address,
     )
     result = await schema.run(body.query, body.variables, context, body.operationName)
     payload: dict[str, Any] = {}
@@ -177,17 +228,56 @@ async def _execute(scope: Scope, receive: Receive) -> Reply:
         payload["errors"] = [_error(e, request_id) for e in result.errors]
     payload["data"] = result.data
     payload["extensions"] = {**(result.extensions or {}), "requestId": request_id}
+    lost = [
+        e.original_error
+        for e in result.errors or []
+        if isinstance(e.original_error, DatabaseUnavailable)
+    ]
+    if lost:  # the same body, as a 503 the client (and its proxies) know to retry
+        return _json(
+            payload,
+            503,
+            {"X-Request-Id": request_id, "Retry-After": str(lost[0].retry_after)},
+        )
     return _json(payload, headers={"X-Request-Id": request_id})
+
+
+# strawberry's GraphiQL page loads React and GraphiQL from unpkg, which offline machines (and
+# many stores' networks in mainland China) cannot reach: the same files, byte for byte (the
+# page's subresource-integrity hashes still match), are served from /static/graphiql/.
+_GRAPHIQL_ASSETS = {
+    "https://unpkg.com/react@18.2.0/umd/react.production.min.js": "react.production.min.js",
+    "https://unpkg.com/react-dom@18.2.0/umd/react-dom.production.min.js": (
+        "react-dom.production.min.js"
+    ),
+    "https://unpkg.com/js-cookie@3.0.5/dist/js.cookie.min.js": "js.cookie.min.js",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.css": "graphiql.min.css",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/style.css": "plugin-explorer.css",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.js": "graphiql.min.js",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/index.umd.js": (
+        "plugin-explorer.umd.js"
+    ),
+}
+
+
+@functools.cache
+def graphiql_html() -> str:
+    """GraphiQL with every asset local (a test fails if any external URL is left)."""
+    from strawberry.http.ides import get_graphql_ide_html
+
+    html = get_graphql_ide_html("graphiql")
+    for remote, local in _GRAPHIQL_ASSETS.items():
+        if remote not in html:  # strawberry moved to other versions: vendor them again
+            raise RuntimeError(f"GraphiQL no longer loads {remote}; update core/pages/static")
+        html = html.replace(remote, f"/static/graphiql/{local}")
+    return html.replace('crossorigin="anonymous"', "")
 
 
 def _graphiql() -> Reply:
     """GraphiQL, for staff exploring the API in development (not served in production)."""
     if get_settings().environment == "production":
         return 404, b"GraphiQL is not served in production", {"content-type": "text/plain"}
-    from strawberry.http.ides import get_graphql_ide_html
-
-    html = get_graphql_ide_html("graphiql").encode()
-    return 200, html, {"content-type": "text/html; charset=utf-8"}
+    return 200, graphiql_html().encode(), {"content-type": "text/html; charset=utf-8"}
 
 
 @asgi("/graphql", copy_scope=False)

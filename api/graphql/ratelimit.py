@@ -7,6 +7,10 @@ locally and adds its hits to the shared counter in batches: at a window's first 
 request costs no round trip; near it the decision is made on the shared count, so the limit
 holds across workers (it can be exceeded by at most the hits one worker takes within one flush
 interval while far below the limit, i.e. never by more than ``NEAR`` of it).
+
+While Redis is away, a request never fails for it: each worker counts its own hits (so each
+enforces the full limit alone), tries Redis again every ``REDIS_RETRY_SECONDS``, and adds the
+hits it counted meanwhile to the shared counter when Redis is back. The outage is logged once.
 """
 
 from __future__ import annotations
@@ -18,11 +22,17 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
+from limits.errors import StorageError
 from limits.storage import storage_from_string
+from redis.exceptions import RedisError
+
+from core.redis import OutageLog, client_options
 
 __all__ = ["RateLimited", "RateLimiter"]
 
 FLUSH_SECONDS = 0.1
+REDIS_RETRY_SECONDS = 1.0  # while Redis is away, how often one hit tries it again
+REDIS_TIMEOUT_SECONDS = 0.5  # a Redis that accepts but does not answer costs a hit this, at most
 NEAR = 0.8  # share of the limit from which every hit is checked against the shared count
 
 
@@ -39,6 +49,7 @@ class _Counter:
     window: int
     known: int = 0  # the shared total at the last flush
     pending: int = 0  # local hits not yet added to it
+    unshared: int = 0  # hits counted here while Redis was away, added to it once it is back
     flushed_at: float = 0.0
 
 
@@ -49,13 +60,24 @@ class RateLimiter:
     def __init__(self, per_key: str, per_tenant: str, redis_url: str | None) -> None:
         self.items: tuple[RateLimitItem, RateLimitItem] = (parse(per_key), parse(per_tenant))
         storage = (
-            storage_from_string(f"async+{redis_url}", implementation="redispy")
+            storage_from_string(
+                f"async+{redis_url}",
+                implementation="redispy",
+                wrap_exceptions=True,  # every Redis failure is a StorageError
+                **{
+                    **client_options(),
+                    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                },
+            )
             if redis_url
             else MemoryStorage()
         )
         assert isinstance(storage, Storage)
         self.storage = storage
         self._counters: dict[str, _Counter] = {}
+        self._away_until = 0.0  # Redis failed: count locally until then
+        self._outage = OutageLog("rate limits", "each worker counts its own hits")
 
     async def hit(self, keys: Sequence[str]) -> None:
         now = time.time()
@@ -80,9 +102,25 @@ class RateLimiter:
                 raise RateLimited(key, max(1, math.ceil((window + 1) * span - now)))
 
     async def _flush(self, key: str, counter: _Counter, span: int, now: float) -> int:
-        amount, counter.pending = counter.pending, 0
+        hits, counter.pending = counter.pending, 0
         counter.flushed_at = now
-        counter.known = await self.storage.incr(
-            f"mendian/{key}/{counter.window}", span, amount=amount
-        )
+        if now < self._away_until:
+            return self._count_locally(counter, hits)
+        try:
+            counter.known = await self.storage.incr(
+                f"mendian/{key}/{counter.window}", span, amount=hits + counter.unshared
+            )
+        except (StorageError, RedisError, OSError, TimeoutError) as exc:
+            self._away_until = now + REDIS_RETRY_SECONDS
+            self._outage.failed(getattr(exc, "storage_error", exc))
+            return self._count_locally(counter, hits)
+        counter.unshared = 0
+        self._outage.ok()
+        return counter.known
+
+    @staticmethod
+    def _count_locally(counter: _Counter, hits: int) -> int:
+        """Redis is away: the hits count here, and are owed to the shared counter."""
+        counter.known += hits
+        counter.unshared += hits
         return counter.known

@@ -1,11 +1,14 @@
 """One GraphQL schema per enabled-module set (API-1), built once and cached.
 
-At startup, every installed plugin's ``register_graphql`` contributions are attached to the core's
-extension points (``Query``, ``Mutation``, ``Customer``, ``Store``, ``Purchase``), each field
-tagged with its plugin. A schema for a module set keeps only the untagged fields and those of
-plugins in the set (strawberry's ``Schema.get_fields``), so a disabled module is absent from
-validation and introspection. Tagged fields also check enablement when resolved (defence in
-depth). Two plugins contributing the same field or type name fail startup, naming both.
+Each :class:`SchemaRegistry` (one per plugin registry, i.e. per app) gathers every installed
+plugin's ``register_graphql`` contributions into its own table of extra fields per extension
+point (``Query``, ``Mutation``, ``Customer``, ``Store``, ``Purchase``), each tagged with its
+plugin. The core's classes are never changed: a :class:`ModuleSchema` adds the extra fields of
+its module set when strawberry asks it for a type's fields (``Schema.get_fields``), so two
+registries in one process (different installed sets) do not interfere, and a disabled module is
+absent from validation and introspection. Tagged fields also check enablement when resolved
+(defence in depth). Names are checked before any schema is built: a root field, an extension
+field or a type that two owners (the core or plugins) contribute fails startup naming both.
 
 Only the plugins that contribute GraphQL distinguish schemas, so a handful of schemas serve
 every tenant. Building is synchronous (no await): concurrent requests cannot race on the cache.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Iterator
 from inspect import isawaitable
 from types import SimpleNamespace
 from typing import Any
@@ -32,24 +36,31 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import (
     AddValidationRules,
     FieldExtension,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
-from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.base import StrawberryContainer, StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
 from strawberry.utils.str_converters import to_camel_case
 
 from api.graphql.cost import CostLimit, cost_error, query_cost
-from api.graphql.operations import CoreMutation, CoreQuery, PublicMutation, PublicQuery
-from api.graphql.types import Customer, Purchase, Store
+from api.graphql.limits import REQUEST_ERRORS, OperationChoice, limit_rules, request_error
+from api.graphql.operations import CORE_NODES, CoreMutation, CoreQuery, PublicMutation, PublicQuery
 from core.errors import Forbidden, MendianError
-from core.graphql import EXTENSION_POINTS, GraphQLContribution, RequestContext, context_of
+from core.graphql import (
+    EXTENSION_POINTS,
+    Customer,
+    GraphQLContribution,
+    NodeResolver,
+    Purchase,
+    RequestContext,
+    Store,
+    context_of,
+)
 from core.plugins import PluginRegistry
 
 __all__ = [
@@ -68,7 +79,6 @@ MAX_DEPTH = 12
 MAX_TOKENS = 4000
 MAX_ALIASES = 30
 PREPARED_OPERATIONS = 1024  # per schema: operations run through every check once
-_ROOTS: dict[str, Any] = {"Query": CoreQuery, "Mutation": CoreMutation}
 _POINTS: dict[str, Any] = {"Customer": Customer, "Store": Store, "Purchase": Purchase}
 assert set(_POINTS) == set(EXTENSION_POINTS)
 
@@ -109,7 +119,8 @@ def _definition(cls: Any) -> StrawberryObjectDefinition:
     return definition
 
 
-def _attach(cls: Any, plugin_id: str, name: str, original: Any, *, check: bool) -> None:
+def _tagged(cls: Any, plugin_id: str, name: str, original: Any, *, check: bool) -> StrawberryField:
+    """A copy of a contributed field, named, owned by ``plugin_id``, for type ``cls``."""
     if not isinstance(original, StrawberryField) or original.base_resolver is None:
         raise GraphQLContributionError(
             f"plugin {plugin_id!r}: {name!r} must be strawberry.field(resolver=…) "
@@ -121,16 +132,62 @@ def _attach(cls: Any, plugin_id: str, name: str, original: Any, *, check: bool) 
     f.origin = cls
     f.metadata = {**(original.metadata or {}), PLUGIN_KEY: plugin_id}  # type: ignore[assignment]
     f.extensions = [*original.extensions, *([PluginEnabled(plugin_id)] if check else [])]
-    _definition(cls).fields.append(f)
+    return f
+
+
+def _types_reached(field: StrawberryField) -> Iterator[Any]:
+    """The object/input/enum classes a field's type and arguments name (unwrapping lists,
+    optionals and lazy types; a generic's specialization, ``Connection[X]``, is named after its
+    item, so its own fields are walked instead)."""
+    pending: list[Any] = [field.type, *(a.type for a in field.arguments)]
+    seen: set[int] = set()
+    while pending:
+        t = pending.pop()
+        if isinstance(t, LazyType):
+            t = t.resolve_type()
+        if isinstance(t, StrawberryContainer):
+            pending.append(t.of_type)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        definition = getattr(t, "__strawberry_definition__", None)
+        if definition is None:
+            continue
+        if getattr(definition, "concrete_of", None) is not None:  # Connection[X]: walk X
+            pending.extend(getattr(definition, "type_var_map", {}).values())
+            continue
+        yield t
+
+
+def _graphql_name(t: Any) -> str | None:
+    definition = getattr(t, "__strawberry_definition__", None)
+    name = getattr(definition, "name", None)
+    return str(name) if name else None
 
 
 class ModuleSchema(strawberry.Schema):
-    """A schema showing the core plus the fields of ``modules``."""
+    """A schema showing the core plus the fields of ``modules``: ``extra`` maps a core class
+    to the plugin fields its registry holds for it; ``nodes`` the plugins' ``node`` loaders."""
 
-    def __init__(self, modules: frozenset[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        modules: frozenset[str],
+        *,
+        extra: dict[Any, list[StrawberryField]] | None = None,
+        nodes: dict[str, tuple[str, NodeResolver]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.modules = modules
+        self._extra = extra or {}
+        self._nodes = nodes or {}
         self._prepared: dict[tuple[str, str | None], DocumentNode] = {}
         super().__init__(**kwargs)
+
+    def node_loader(self, type_name: str) -> NodeResolver | None:
+        """How ``node(id:)`` loads a plugin type, if its plugin is in this schema's set."""
+        found = self._nodes.get(type_name)
+        return found[1] if found is not None and found[0] in self.modules else None
 
     async def run(
         self,
@@ -147,18 +204,21 @@ class ModuleSchema(strawberry.Schema):
         key = (query, operation_name)
         document = self._prepared.get(key)
         if document is None:
-            result = await self.execute(
-                query,
-                variable_values=variables,
-                context_value=context,
-                operation_name=operation_name,
-            )
+            try:
+                result = await self.execute(
+                    query,
+                    variable_values=variables,
+                    context_value=context,
+                    operation_name=operation_name,
+                )
+            except REQUEST_ERRORS as exc:  # raised by strawberry before validation
+                return ExecutionResult(data=None, errors=[request_error(exc, operation_name)])
             if result.data is not None and "cost" in (result.extensions or {}):
                 if len(self._prepared) >= PREPARED_OPERATIONS:
                     del self._prepared[next(iter(self._prepared))]
                 self._prepared[key] = parse(query)
             return result
-        cost = query_cost(document, variables, operation_name)
+        cost = query_cost(document, variables, operation_name, limit=context.cost_limit)
         extensions = {"cost": {"requested": cost, "limit": context.cost_limit}}
         if context.cost_limit is not None and cost > context.cost_limit:
             return ExecutionResult(
@@ -178,10 +238,10 @@ class ModuleSchema(strawberry.Schema):
         return ExecutionResult(data=done.data, errors=done.errors, extensions=extensions)
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        extra = self._extra.get(type_definition.origin, ())
         return [
-            f
-            for f in type_definition.fields
-            if (owner := _owner(f)) is None or owner in self.modules
+            *type_definition.fields,
+            *(f for f in extra if _owner(f) in self.modules),
         ]
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
@@ -199,15 +259,12 @@ class ModuleSchema(strawberry.Schema):
             )
 
 
-def _ignore_introspection(context: IgnoreContext) -> bool:
-    return context.field_name.startswith("__")
-
-
-# Built once: the limiters create a validation-rule class per instance, and the validation
-# cache is keyed by the rules, so per-request instances would never hit the cache.
-_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
-    *QueryDepthLimiter(max_depth=MAX_DEPTH, should_ignore=_ignore_introspection).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+# Built once: graphql-core's validation cache is keyed by the rule classes, so per-request
+# classes would never hit it. Ours, not strawberry's QueryDepthLimiter / MaxAliasesLimiter: those
+# walk a fragment again at every spread (exponential in a document of fragments spreading each
+# other); these walk each fragment once, and also bound fragments and spreads.
+_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = limit_rules(
+    max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES
 )
 
 
@@ -218,6 +275,7 @@ def _extensions(*, introspection: bool) -> list[Any]:
         lambda: ParserCache(maxsize=2048),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=2048),
+        OperationChoice,
         CostLimit,
     ]
 
@@ -229,28 +287,36 @@ class SchemaRegistry:
         self.registry = registry
         self.contributing: frozenset[str] = frozenset()
         self._types: list[tuple[str, type]] = []
+        self._extra: dict[Any, list[StrawberryField]] = {}
+        self._public_extra: dict[Any, list[StrawberryField]] = {}
+        self.nodes: dict[str, tuple[str, NodeResolver]] = {}
         self._schemas: dict[frozenset[str], ModuleSchema] = {}
         self._install()
+        everything = frozenset(self.registry.plugins)
         self.public = ModuleSchema(
-            frozenset(self.registry.plugins),
+            everything,
+            extra=self._public_extra,
             query=PublicQuery,
             mutation=PublicMutation,
             config=StrawberryConfig(disable_field_suggestions=True),
             extensions=_extensions(introspection=False),
         )
-        self.for_modules(frozenset(self.registry.plugins))  # fail at startup, not on a request
+        self.for_modules(everything)  # fail at startup, not on a request
 
     def _install(self) -> None:
-        targets = {**_ROOTS, **_POINTS, "PublicMutation": PublicMutation}
-        for cls in {*targets.values()}:
-            definition = _definition(cls)
-            definition.fields[:] = [f for f in definition.fields if _owner(f) is None]
+        """Gather and check every contribution (names first, then the fields)."""
+        roots = {
+            "Query": CoreQuery,
+            "Mutation": CoreMutation,
+            "PublicQuery": PublicQuery,
+            "PublicMutation": PublicMutation,
+        }
         owners: dict[tuple[str, str], str] = {
             (name, to_camel_case(f.python_name)): "core"
-            for name, cls in targets.items()
+            for name, cls in {**roots, **_POINTS}.items()
             for f in _definition(cls).fields
         }
-        type_owners: dict[str, str] = {}
+        type_owners = self._core_type_owners()
         contributing = set()
         for plugin_id, contributions in self.registry.collect_all("register_graphql"):
             for c in contributions or []:
@@ -259,42 +325,105 @@ class SchemaRegistry:
                         f"plugin {plugin_id!r}: register_graphql must return GraphQLContribution"
                     )
                 contributing.add(plugin_id)
-                groups = [
-                    ("Query", c.queries, True),
-                    ("Mutation", c.mutations, True),
-                    ("PublicMutation", c.public_mutations, False),
-                    *((point, fields, True) for point, fields in c.fields.items()),
-                ]
-                for target, fields, check in groups:
-                    if target not in targets or (
-                        target in ("Query", "Mutation") and (target in c.fields)
-                    ):
+                for point in c.fields:
+                    if point not in _POINTS:
                         raise GraphQLContributionError(
-                            f"plugin {plugin_id!r}: {target!r} is not an extension point "
+                            f"plugin {plugin_id!r}: {point!r} is not an extension point "
                             f"({', '.join(EXTENSION_POINTS)})"
                         )
+                groups: list[tuple[str, Any, Any, bool, bool]] = [
+                    # (owner name, fields, target class, check enablement, public)
+                    ("Query", c.queries, CoreQuery, True, False),
+                    ("Mutation", c.mutations, CoreMutation, True, False),
+                    ("PublicQuery", c.public_queries, PublicQuery, False, True),
+                    ("PublicMutation", c.public_mutations, PublicMutation, False, True),
+                    *((p, fields, _POINTS[p], True, False) for p, fields in c.fields.items()),
+                ]
+                for target, fields, cls, check, public in groups:
                     for name, f in fields.items():
-                        key = (target, to_camel_case(name))
-                        if key in owners:
-                            raise GraphQLContributionError(
-                                f"{target}.{to_camel_case(name)} is contributed by both "
-                                f"{owners[key]!r} and {plugin_id!r}"
+                        camel = to_camel_case(name)
+                        keys = [(target, camel)]
+                        if public:  # public operations are on the authenticated roots too
+                            keys.append(("Query" if target == "PublicQuery" else "Mutation", camel))
+                        for key in keys:
+                            if key in owners:
+                                raise GraphQLContributionError(
+                                    f"{key[0]}.{camel} is contributed by both "
+                                    f"{owners[key]!r} and {plugin_id!r}"
+                                )
+                            owners[key] = plugin_id
+                        tagged = _tagged(cls, plugin_id, name, f, check=check)
+                        if public:
+                            self._public_extra.setdefault(cls, []).append(tagged)
+                            inner = CoreQuery if target == "PublicQuery" else CoreMutation
+                            self._extra.setdefault(inner, []).append(
+                                _tagged(inner, plugin_id, name, f, check=False)
                             )
-                        owners[key] = plugin_id
-                        _attach(targets[target], plugin_id, name, f, check=check)
-                        if target == "PublicMutation":
-                            # Staff and keys can call public operations too.
-                            _attach(CoreMutation, plugin_id, name, f, check=False)
+                        else:
+                            self._extra.setdefault(cls, []).append(tagged)
+                        for t in _types_reached(tagged):
+                            self._claim_type(type_owners, t, plugin_id)
                 for t in c.types:
-                    type_name = _definition(t).name
-                    if type_name in type_owners and type_owners[type_name] != plugin_id:
-                        raise GraphQLContributionError(
-                            f"type {type_name} is contributed by both "
-                            f"{type_owners[type_name]!r} and {plugin_id!r}"
-                        )
-                    type_owners[type_name] = plugin_id
+                    self._claim_type(type_owners, t, plugin_id)
                     self._types.append((plugin_id, t))
+                for type_name, load in c.nodes.items():
+                    if type_name in CORE_NODES or type_name in self.nodes:
+                        other = "core" if type_name in CORE_NODES else self.nodes[type_name][0]
+                        raise GraphQLContributionError(
+                            f"node type {type_name} is loaded by both {other!r} and {plugin_id!r}"
+                        )
+                    self.nodes[type_name] = (plugin_id, load)
         self.contributing = frozenset(contributing)
+
+    @staticmethod
+    def _core_type_owners() -> dict[str, tuple[str, Any]]:
+        """Every type the core's roots reach, by GraphQL name (walked through their fields)."""
+        owners: dict[str, tuple[str, Any]] = {}
+        pending: list[Any] = [CoreQuery, CoreMutation, PublicQuery, PublicMutation]
+        while pending:
+            cls = pending.pop()
+            name = _graphql_name(cls)
+            if name is None or name in owners:
+                continue
+            owners[name] = ("core", cls)
+            definition = cls.__strawberry_definition__
+            for f in getattr(definition, "fields", ()):
+                pending.extend(_types_reached(f))
+        for root in ("Query", "Mutation"):
+            owners.pop(root, None)
+        return owners
+
+    @staticmethod
+    def _claim_type(owners: dict[str, tuple[str, Any]], t: Any, plugin_id: str) -> None:
+        """Record that ``plugin_id`` uses type ``t``; another class of the same GraphQL name
+        (the core's or another plugin's) is a clash, reported before strawberry sees it."""
+        name = _graphql_name(t)
+        if name is None:
+            return
+        found = owners.get(name)
+        if found is None:
+            owners[name] = (plugin_id, t)
+            pending = [t]
+            while pending:  # the types it reaches belong to it too, unless already owned
+                cls = pending.pop()
+                for f in getattr(cls.__strawberry_definition__, "fields", ()):
+                    for inner in _types_reached(f):
+                        inner_name = _graphql_name(inner)
+                        if inner_name is None:
+                            continue
+                        other = owners.get(inner_name)
+                        if other is None:
+                            owners[inner_name] = (plugin_id, inner)
+                            pending.append(inner)
+                        elif other[1] is not inner:
+                            raise GraphQLContributionError(
+                                f"type {inner_name} is defined by both {other[0]!r} and "
+                                f"{plugin_id!r}"
+                            )
+        elif found[1] is not t:
+            raise GraphQLContributionError(
+                f"type {name} is defined by both {found[0]!r} and {plugin_id!r}"
+            )
 
     def for_modules(self, enabled: frozenset[str]) -> ModuleSchema:
         """The schema for a tenant (store) with these modules enabled."""
@@ -305,18 +434,13 @@ class SchemaRegistry:
         return schema
 
     def _build(self, modules: frozenset[str]) -> ModuleSchema:
-        try:
-            return ModuleSchema(
-                modules,
-                query=CoreQuery,
-                mutation=CoreMutation,
-                types=[t for plugin_id, t in self._types if plugin_id in modules],
-                config=StrawberryConfig(disable_field_suggestions=True),
-                extensions=_extensions(introspection=True),
-            )
-        except Exception as exc:
-            if "already" in str(exc) or "Duplicated" in type(exc).__name__:
-                raise GraphQLContributionError(
-                    f"the GraphQL types of {sorted(modules)} clash: {exc}"
-                ) from exc
-            raise
+        return ModuleSchema(
+            modules,
+            extra=self._extra,
+            nodes=self.nodes,
+            query=CoreQuery,
+            mutation=CoreMutation,
+            types=[t for plugin_id, t in self._types if plugin_id in modules],
+            config=StrawberryConfig(disable_field_suggestions=True),
+            extensions=_extensions(introspection=True),
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from uuid import UUID
 
-from core.audit import audit
+from core.auditing import audit
 from core.context import Actor, TenantInfo
 from core.customers.schemas import CustomerView
 from core.customers.service import load_customer_row, to_view
@@ -65,6 +65,8 @@ async def merge_customers(
             dict.fromkeys([*json_value(target["tags"], []), *json_value(source["tags"], [])])
         )
         fill = {k: source[k] for k in _FILL if not target[k] and source[k]}
+        if "birthday" in fill:  # a birthday comes with the calendar it is kept by
+            fill["birthday_calendar"] = source["birthday_calendar"]
         if "phone_hash" in fill:
             fill["phone_enc"] = source["phone_enc"]
         elif "phone_enc" in fill:

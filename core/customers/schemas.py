@@ -18,6 +18,9 @@ __all__ = [
 ]
 
 Gender = Literal["male", "female", "other", "unknown"]
+# Which calendar the customer keeps the birthday by (农历生日: lunar); ``birthday`` is always
+# the Gregorian date of birth.
+BirthdayCalendar = Literal["solar", "lunar"]
 Source = Literal["registration_form", "membership_card", "questionnaire", "import", "pos", "api"]
 SOURCES: tuple[str, ...] = Source.__args__  # type: ignore[attr-defined]
 Name = Annotated[str, Meta(max_length=200)]
@@ -35,6 +38,7 @@ class CustomerInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     email: Contact | None = None
     gender: Gender = "unknown"
     birthday: dt.date | None = None
+    birthday_calendar: BirthdayCalendar = "solar"
     company: Short = ""
     position: Short = ""
     address: Annotated[str, Meta(max_length=500)] = ""
@@ -55,6 +59,7 @@ class CustomerPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     email: Contact | UnsetType | None = UNSET
     gender: Gender | UnsetType = UNSET
     birthday: dt.date | UnsetType | None = UNSET
+    birthday_calendar: BirthdayCalendar | UnsetType = UNSET
     company: Short | UnsetType = UNSET
     position: Short | UnsetType = UNSET
     address: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
@@ -85,6 +90,7 @@ class CustomerView(msgspec.Struct, kw_only=True):
     email: str | None
     gender: str
     birthday: dt.date | None
+    birthday_calendar: str
     company: str
     position: str
     address: str

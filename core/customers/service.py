@@ -8,12 +8,12 @@ encrypted, and found through their blind index.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import msgspec
 
-from core.audit import audit
+from core.auditing import audit
 from core.config import get_settings
 from core.context import Actor, TenantInfo
 from core.crypto import FieldCipher, cipher_for, mask_email, mask_phone
@@ -21,10 +21,17 @@ from core.customers.schemas import CustomerFilter, CustomerInput, CustomerPatch,
 from core.db import fetch, is_unique_violation, json_text, json_value, tenant_read, tenant_tx
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.events import emit
+from core.idempotency import claim
 from core.phone import normalize_email, normalize_phone
 from core.plugins.hooks import validate_hook
 from core.tables import Customer, CustomerStats, CustomerTag, Staff, Store
-from core.validation import convert
+from core.validation import check_birthday, convert
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from core.plugins.runtime import PluginRuntime
+    from core.segments import SegmentField
 
 __all__ = [
     "cipher",
@@ -70,6 +77,7 @@ def to_view(row: dict[str, Any], *, unmask: bool = False) -> CustomerView:
         email=email if unmask or email is None else mask_email(email),
         gender=row["gender"],
         birthday=row["birthday"],
+        birthday_calendar=row["birthday_calendar"],
         company=row["company"],
         position=row["position"],
         address=row["address"],
@@ -118,6 +126,20 @@ def _contact_columns(tenant: TenantInfo, phone: str | None, email: str | None) -
     }
 
 
+def _check_birthday(birthday: dt.date | None, calendar: str) -> None:
+    """A lunar birthday needs a date the lunar calendar covers."""
+    if birthday is None or calendar != "lunar":
+        return
+    from core.calendars import to_lunar
+
+    try:
+        to_lunar(birthday)
+    except ValidationFailed:
+        raise ValidationFailed(
+            "birthday is outside the lunar calendar's range", field="birthday", code="out_of_range"
+        ) from None
+
+
 async def _set_tags(customer_id: UUID, tags: list[str]) -> None:
     await CustomerTag.delete().where(CustomerTag.customer_id == customer_id)
     unique = list(dict.fromkeys(tags))
@@ -143,19 +165,33 @@ async def _ensure_unique_contacts(
 
 
 async def create_customer(
-    tenant: TenantInfo, actor: Actor, data: CustomerInput | dict[str, Any]
+    tenant: TenantInfo,
+    actor: Actor,
+    data: CustomerInput | dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+    runtime: PluginRuntime | None = None,
 ) -> CustomerView:
-    """Create a customer; duplicate phone/email/card in the tenant is a :class:`Conflict`."""
+    """Create a customer; duplicate phone/email/card in the tenant is a :class:`Conflict`; a
+    retry with the same idempotency key answers the customer it created. ``runtime``: the
+    loaded plugins, whose ``customer_validate`` may veto."""
     actor.require("customers:write")
     payload = convert(data, CustomerInput)
+    check_birthday(payload.birthday)
     phone = normalize_phone(payload.phone, tenant.phone_region) if payload.phone else None
     email = normalize_email(payload.email) if payload.email else None
     attributes = _check_attributes(payload.attributes)
+    _check_birthday(payload.birthday, payload.birthday_calendar)
     await validate_hook(
-        tenant, "customer_validate", actor=actor, customer=msgspec.to_builtins(payload)
+        runtime, tenant, "customer_validate", actor=actor, customer=msgspec.to_builtins(payload)
     )
     customer_id = uuid4()
     async with tenant_tx(tenant.id):
+        earlier = await claim(
+            "customer", idempotency_key, msgspec.to_builtins(payload), customer_id
+        )
+        if earlier is not None:
+            return await _view(earlier)
         await _check_refs(payload.home_store_id, payload.assigned_staff_id)
         await _ensure_unique_contacts(tenant, phone, email)
         now = dt.datetime.now(dt.UTC)
@@ -164,6 +200,7 @@ async def create_customer(
             name=payload.name.strip(),
             gender=payload.gender,
             birthday=payload.birthday,
+            birthday_calendar=payload.birthday_calendar,
             company=payload.company,
             position=payload.position,
             address=payload.address,
@@ -174,6 +211,7 @@ async def create_customer(
             card_no=payload.card_no,
             home_store_id=payload.home_store_id,
             assigned_staff_id=payload.assigned_staff_id,
+            created_by_staff_id=actor.staff_id,
             created_at=now,
             updated_at=now,
             **_contact_columns(tenant, phone, email),
@@ -243,16 +281,37 @@ async def find_by_phone(tenant: TenantInfo, actor: Actor, phone: str) -> Custome
 
 
 async def update_customer(
-    tenant: TenantInfo, actor: Actor, customer_id: UUID, patch: CustomerPatch | dict[str, Any]
+    tenant: TenantInfo,
+    actor: Actor,
+    customer_id: UUID,
+    patch: CustomerPatch | dict[str, Any],
+    *,
+    runtime: PluginRuntime | None = None,
 ) -> CustomerView:
+    """Change the fields given (``null`` clears an optional one). ``runtime``: the loaded
+    plugins, whose ``customer_validate`` sees the changed fields (and ``id``) and may veto."""
     actor.require("customers:write")
     data = convert(patch, CustomerPatch)
+    if isinstance(data.birthday, dt.date):
+        check_birthday(data.birthday)
     changes: dict[str, Any] = {}
     fields = {
         f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not msgspec.UNSET
     }
+    await validate_hook(
+        runtime,
+        tenant,
+        "customer_validate",
+        actor=actor,
+        customer={"id": str(customer_id), **msgspec.to_builtins(fields)},
+    )
     async with tenant_tx(tenant.id):
         row = await load_customer_row(customer_id)
+        if "birthday" in fields or "birthday_calendar" in fields:
+            _check_birthday(
+                fields.get("birthday", row["birthday"]),
+                fields.get("birthday_calendar", row["birthday_calendar"]),
+            )
         if "phone" in fields or "email" in fields:
             c = cipher()
             current_phone = (
@@ -319,11 +378,12 @@ async def search_customers(
     first: int = 50,
     after: UUID | None = None,
     peek: bool = False,
+    segment_fields: Mapping[str, SegmentField] | None = None,
 ) -> list[CustomerView]:
     """Active customers matching every given criterion, ordered by id (keyset pagination).
     ``peek``: return one more row than ``first`` when there is one (so callers know a next
-    page exists)."""
-    from core.segments import segment_customer_ids_sql
+    page exists). ``segment_fields``: what the tenant's segments may use (for ``segment_id``)."""
+    from core.segments import CORE_FIELDS, segment_customer_ids_sql
 
     actor.require("customers:read")
     f = convert(flt or {}, CustomerFilter)
@@ -360,7 +420,9 @@ async def search_customers(
             )
             query = query.where(Customer.id.is_in(ids or [uuid4()]))
         if f.segment_id:
-            sql, args = await segment_customer_ids_sql(tenant, f.segment_id)
+            sql, args = await segment_customer_ids_sql(
+                tenant, f.segment_id, segment_fields or CORE_FIELDS
+            )
             ids = [r["id"] for r in await fetch(sql, *args)]
             query = query.where(Customer.id.is_in(ids or [uuid4()]))
         if after is not None:

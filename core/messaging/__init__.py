@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.context import TenantInfo
 from core.messaging.channels import BUILTIN_CHANNELS, ChannelSet
 from core.messaging.outbox import EnqueueResult, MessageRequest, enqueue, enqueue_many
 from core.messaging.sender import SendStats, send_due
-from core.types import MessageChannel
+
+if TYPE_CHECKING:
+    from core.plugins.runtime import PluginRuntime
 
 __all__ = [
     "BUILTIN_CHANNELS",
@@ -21,16 +25,10 @@ __all__ = [
 ]
 
 
-async def channels_for(tenant: TenantInfo) -> ChannelSet:
-    """The built-in channels plus those of the tenant's enabled plugins."""
-    from core.plugins import get_runtime
-
-    extra: list[MessageChannel] = []
-    try:
-        runtime = get_runtime()
-    except RuntimeError:
-        runtime = None
-    if runtime is not None:
-        for _plugin_id, channels in await runtime.collect(tenant, "register_message_channels"):
-            extra.extend(channels or [])
-    return ChannelSet([*BUILTIN_CHANNELS, *extra])
+async def channels_for(tenant: TenantInfo, runtime: PluginRuntime | None) -> ChannelSet:
+    """The built-in channels plus those of the tenant's enabled plugins (``runtime``: the
+    plugins loaded by the caller's composition root; ``None``: built-in channels only).
+    Plugins receive this set as the ``channels`` argument of their hooks and jobs."""
+    if runtime is None:
+        return ChannelSet(list(BUILTIN_CHANNELS))
+    return await runtime.channels(tenant)

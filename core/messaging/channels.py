@@ -17,13 +17,25 @@ import msgspec
 from core.crypto import mask_phone
 from core.db import json_text
 from core.errors import ValidationFailed
-from core.types import DeliveryResult, MessageChannel, OutboundMessage
+from core.types import DeliveryResult, MessageChannel, MessageTemplateDefault, OutboundMessage
 
 __all__ = ["BUILTIN_CHANNELS", "ChannelSet", "sign_body"]
 
 
 class ChannelSet:
-    def __init__(self, channels: Iterable[MessageChannel]) -> None:
+    """What the messaging pipeline can use for one tenant: its channels (built-in and those of
+    its enabled plugins) and the default templates of the core and those plugins."""
+
+    def __init__(
+        self,
+        channels: Iterable[MessageChannel],
+        templates: Iterable[MessageTemplateDefault] = (),
+    ) -> None:
+        from core.messaging.templates import CORE_TEMPLATES
+
+        self.templates: dict[tuple[str, str], tuple[str, str]] = dict(CORE_TEMPLATES)
+        for t in templates:
+            self.templates[(t.key, t.locale)] = (t.subject, t.body)
         self._by_name: dict[str, MessageChannel] = {}
         for channel in channels:
             if channel.name in self._by_name:

@@ -31,17 +31,23 @@ from core.errors import ValidationFailed
 from core.messaging.channels import ChannelSet
 from core.messaging.policy import next_allowed
 from core.messaging.templates import render, resolve_template
-from core.tables import ConsentRecord, Customer, Message, Store
+from core.tables import ConsentRecord, Customer, Message, Staff, Store
 
 __all__ = ["EnqueueResult", "MessageRequest", "enqueue", "enqueue_many"]
 
 CHUNK = 900
+_NOBODY = UUID(int=0)  # no customer (a staff notice): never has consent, never counted
 PURPOSES = ("marketing", "surveys", "service")
 
 
 @dataclass(frozen=True)
 class MessageRequest:
-    customer_id: UUID
+    """One message to send. To a customer (``customer_id``), checked against consent, quiet
+    hours and the shared cap unless ``transactional``; or a notice to a staff member
+    (``staff_id``, e.g. an escalation or a report), always transactional, to their work email
+    or phone. ``idempotency_key`` is unique per tenant: the same key is queued once."""
+
+    customer_id: UUID | None
     channel: str
     template_key: str
     idempotency_key: str
@@ -51,6 +57,7 @@ class MessageRequest:
     context: dict[str, Any] = field(default_factory=dict)
     store_id: UUID | None = None
     locale: str | None = None
+    staff_id: UUID | None = None
 
 
 @dataclass
@@ -97,6 +104,15 @@ async def _recent_counts(customer_ids: list[UUID], since: dt.datetime) -> Counte
     return counts
 
 
+async def _staff(staff_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    if not staff_ids:
+        return {}
+    rows = await Staff.select(
+        Staff.id, Staff.name, Staff.active, Staff.email_enc, Staff.phone_enc
+    ).where(Staff.id.is_in(staff_ids))
+    return {r["id"]: dict(r) for r in rows}
+
+
 async def enqueue_many(
     tenant: TenantInfo,
     requests: Sequence[MessageRequest],
@@ -115,9 +131,14 @@ async def enqueue_many(
                 "idempotency key must be 1-160 characters", field="idempotency_key"
             )
         channels.get(r.channel)  # unknown channel: ValidationFailed before anything is written
+        if (r.customer_id is None) == (r.staff_id is None):
+            raise ValidationFailed(
+                "a message goes to a customer or to a staff member", field="customer_id"
+            )
     policy = tenant.messaging
     async with tenant_tx(tenant.id):
-        ids = list({r.customer_id for r in requests})
+        ids = list({r.customer_id for r in requests if r.customer_id is not None})
+        staff = await _staff(list({r.staff_id for r in requests if r.staff_id is not None}))
         customers: dict[UUID, dict[str, Any]] = {}
         for chunk in _chunks(ids):
             for row in await Customer.select(
@@ -142,46 +163,60 @@ async def enqueue_many(
         templates: dict[tuple[str, str], tuple[str, str]] = {}
         rows: list[Message] = []
         for r in requests:
-            customer = customers.get(r.customer_id)
+            customer = customers.get(r.customer_id) if r.customer_id else None
+            member = staff.get(r.staff_id) if r.staff_id else None
+            cid = r.customer_id or _NOBODY
             channel = channels.get(r.channel)
+            transactional = r.transactional or r.staff_id is not None
             reason = ""
-            if customer is None or customer["status"] != "active":
+            if r.staff_id is not None:
+                if member is None or not member["active"]:
+                    reason = "unknown_staff"
+                elif (channel.address == "phone" and not member["phone_enc"]) or (
+                    channel.address == "email" and not member["email_enc"]
+                ):
+                    reason = "no_address"
+            elif customer is None or customer["status"] != "active":
                 reason = "unknown_customer"
             elif (channel.address == "phone" and not customer["phone_hash"]) or (
                 channel.address == "email" and not customer["email_hash"]
             ):
                 reason = "no_address"
-            elif not r.transactional and not consents.get(
-                (r.customer_id, r.purpose, channel.consent_channel),
-                consents.get((r.customer_id, r.purpose, "any"), False),
+            elif not transactional and not consents.get(
+                (cid, r.purpose, channel.consent_channel),
+                consents.get((cid, r.purpose, "any"), False),
             ):
                 reason = "no_consent"
-            elif not r.transactional and counts[r.customer_id] >= policy.cap_count:
+            elif not transactional and counts[cid] >= policy.cap_count:
                 reason = "frequency_cap"
             locale = r.locale or tenant.locale
             subject = body = ""
             if not reason:
                 key = (r.template_key, locale)
                 if key not in templates:
-                    templates[key] = await resolve_template(r.template_key, locale, tenant.locale)
+                    templates[key] = await resolve_template(
+                        r.template_key, locale, tenant.locale, channels.templates
+                    )
                 subject_src, body_src = templates[key]
+                person = member if member is not None else customer
                 context = {
-                    "name": customer["name"] if customer else "",
+                    "name": person["name"] if person else "",
                     "tenant": tenant.name,
                 } | r.context
                 subject, body = render(subject_src, context), render(body_src, context)
-                if not r.transactional:
+                if not transactional and r.customer_id is not None:
                     counts[r.customer_id] += 1
             zone = zones.get(r.store_id) or tenant.timezone
-            not_before = now if r.transactional else next_allowed(policy, zone, now)
+            not_before = now if transactional else next_allowed(policy, zone, now)
             rows.append(
                 Message(
                     idempotency_key=r.idempotency_key,
                     customer_id=r.customer_id,
+                    staff_id=r.staff_id,
                     store_id=r.store_id,
                     source=r.source,
                     purpose=r.purpose,
-                    transactional=r.transactional,
+                    transactional=transactional,
                     channel=r.channel,
                     template_key=r.template_key,
                     locale=locale,

@@ -21,7 +21,7 @@ from core.customers.service import cipher, field_context
 from core.db import get_database, tenant_tx
 from core.messaging.channels import ChannelSet
 from core.sql import run
-from core.tables import Customer
+from core.tables import Customer, Staff
 from core.types import DeliveryResult, OutboundMessage
 
 __all__ = ["SendStats", "send_due"]
@@ -44,7 +44,7 @@ WHERE tenant_id = :t AND id IN (
     WHERE tenant_id = :t AND ((status = 'queued' AND not_before <= :now) OR (status = 'sending' AND lease_until < :now))
     ORDER BY not_before LIMIT :n {lock}
 )
-RETURNING id, customer_id, channel, subject, body, idempotency_key, attempts
+RETURNING id, customer_id, staff_id, channel, subject, body, idempotency_key, attempts
 """
 
 
@@ -58,7 +58,10 @@ async def _claim(
         )
 
 
-async def _addresses(tenant: TenantInfo, customer_ids: list[UUID]) -> dict[UUID, dict[str, str]]:
+async def _addresses(
+    tenant: TenantInfo, customer_ids: list[UUID], staff_ids: list[UUID] | None = None
+) -> dict[UUID, dict[str, str]]:
+    """Decrypted phone and email of the customers and staff members (ids do not collide)."""
     c = cipher()
     out: dict[UUID, dict[str, str]] = {}
     async with tenant_tx(tenant.id, write=False):
@@ -69,12 +72,19 @@ async def _addresses(tenant: TenantInfo, customer_ids: list[UUID]) -> dict[UUID,
             if customer_ids
             else []
         )
-    for r in rows:
+        members = (
+            await Staff.select(Staff.id, Staff.phone_enc, Staff.email_enc).where(
+                Staff.id.is_in(staff_ids)
+            )
+            if staff_ids
+            else []
+        )
+    for r, kind in [*((r, "") for r in rows), *((r, "staff_") for r in members)]:
         out[r["id"]] = {
-            "phone": c.decrypt(r["phone_enc"], context=field_context(tenant.id, "phone"))
+            "phone": c.decrypt(r["phone_enc"], context=field_context(tenant.id, kind + "phone"))
             if r["phone_enc"]
             else "",
-            "email": c.decrypt(r["email_enc"], context=field_context(tenant.id, "email"))
+            "email": c.decrypt(r["email_enc"], context=field_context(tenant.id, kind + "email"))
             if r["email_enc"]
             else "",
         }
@@ -120,7 +130,9 @@ async def send_due(
     if not claimed:
         return stats
     addresses = await _addresses(
-        tenant, list({UUID(str(m["customer_id"])) for m in claimed if m["customer_id"]})
+        tenant,
+        list({UUID(str(m["customer_id"])) for m in claimed if m["customer_id"]}),
+        list({UUID(str(m["staff_id"])) for m in claimed if m["staff_id"]}),
     )
     gate = asyncio.Semaphore(concurrency)
     metadata = {
@@ -130,7 +142,8 @@ async def send_due(
 
     def outbound(m: dict[str, Any]) -> OutboundMessage | DeliveryResult:
         channel = channels.get(m["channel"])
-        customer = addresses.get(UUID(str(m["customer_id"]))) if m["customer_id"] else None
+        person = m["customer_id"] or m["staff_id"]
+        customer = addresses.get(UUID(str(person))) if person else None
         to = (customer or {}).get(channel.address, "") if channel.address != "none" else ""
         if channel.address != "none" and not to:
             return DeliveryResult(

@@ -42,24 +42,5 @@ def load_runtime(*, strict: bool | None = None) -> PluginRuntime:
         core_version=__version__, strict=get_settings().strict_plugins if strict is None else strict
     ).discover()
     runtime = PluginRuntime(registry)
-    _register_segment_conditions(runtime)
     set_runtime(runtime)
     return runtime
-
-
-def _register_segment_conditions(runtime: PluginRuntime) -> None:
-    from core.segments import SegmentField, register_segment_field
-
-    for _plugin_id, conditions in runtime.registry.collect_all("register_segment_conditions"):
-        for c in conditions or []:
-            register_segment_field(
-                c.name,
-                SegmentField(
-                    sql=c.sql,
-                    kind=c.kind,
-                    description=c.description,
-                    choices=c.choices,
-                    subquery=c.subquery,
-                    ops=c.ops,
-                ),
-            )

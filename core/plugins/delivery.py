@@ -35,7 +35,13 @@ from core.db import fetch, json_value, tenant_tx
 from core.plugins.runtime import PluginRuntime
 from core.tables import EventDelivery, EventOutbox, WebhookSubscription
 
-__all__ = ["DeliveryStats", "deliver_pending", "hook_name_for", "sign_webhook"]
+__all__ = [
+    "DeliveryStats",
+    "deliver_pending",
+    "delivery_outstanding",
+    "hook_name_for",
+    "sign_webhook",
+]
 
 log = logging.getLogger("mendian.events")
 MAX_BACKOFF = dt.timedelta(minutes=30)
@@ -43,6 +49,28 @@ MAX_PAGES = 20
 HANDLER_BATCH = 50  # plugin handlers committed together (one failure: each on its own)
 BATCH_SECONDS = 1.0  # a batch commits early past this
 MARKER_CHUNK = 1_000  # marker rows per INSERT (9 parameters each)
+
+
+async def delivery_outstanding(
+    tenant: TenantInfo, plugin_id: str, event_name: str, subject_id: object
+) -> bool:
+    """Whether ``plugin_id`` may still receive event ``event_name`` about ``subject_id``: a
+    delivery of it is pending (retrying), or it is not yet dispatched. A handler that depends on
+    an earlier event (a refund's reversal on its sale's accrual) fails while this is true, and
+    is retried after it."""
+    async with tenant_tx(tenant.id, write=False):
+        rows = await fetch(
+            "SELECT o.dispatched_at AS dispatched, d.status AS status FROM event_outbox o "
+            "LEFT JOIN event_delivery d ON d.tenant_id = o.tenant_id AND d.event_id = o.id "
+            "AND d.plugin_id = {} WHERE o.tenant_id = {} AND o.name = {} AND o.subject_id = {}",
+            plugin_id,
+            tenant.id,
+            event_name,
+            str(subject_id),
+        )
+    return any(
+        r["status"] == "pending" or (r["status"] is None and r["dispatched"] is None) for r in rows
+    )
 
 
 def hook_name_for(event_name: str) -> str:
@@ -263,7 +291,7 @@ async def _deliver_page(
         handlers: dict[str, Handler] = {}
         if hasattr(runtime.registry.pm.hook, hook):
             for plugin_id, fn in runtime.implementations(hook, enabled):
-                handlers[plugin_id] = _plugin_handler(fn, tenant, payload)
+                handlers[plugin_id] = _plugin_handler(runtime, plugin_id, fn, tenant, payload)
         for sub in subs:
             listens = json_value(sub["events"], [])
             if event["name"] in listens or "*" in listens:
@@ -318,9 +346,16 @@ async def _single(
         waiting.add(event["id"])
 
 
-def _plugin_handler(fn: Callable[..., Any], tenant: TenantInfo, payload: dict[str, Any]) -> Handler:
+def _plugin_handler(
+    runtime: PluginRuntime,
+    plugin_id: str,
+    fn: Callable[..., Any],
+    tenant: TenantInfo,
+    payload: dict[str, Any],
+) -> Handler:
     async def run() -> None:
-        result = fn(tenant=tenant, event=payload)
+        kwargs = await runtime.offer(tenant, plugin_id, {"tenant": tenant, "event": payload}, fn)
+        result = fn(**kwargs)
         if asyncio.iscoroutine(result):
             await result
 

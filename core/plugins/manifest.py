@@ -134,6 +134,13 @@ class PluginManifest:
         except msgspec.ValidationError:
             return {}
 
+    def typed_settings(self, settings: dict[str, Any]) -> Any:
+        """``settings`` (stored JSON over the defaults) as the validated ``settings`` struct
+        (``None`` when the plugin has none)."""
+        if self.settings is None:
+            return None
+        return msgspec.convert(self.default_settings() | settings, self.settings, str_keys=True)
+
     def public_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
         """Settings as shown to callers: secrets replaced by ``"********"`` when set."""
         return {

@@ -65,6 +65,7 @@ class PluginRegistry:
     pm: pluggy.PluginManager = field(default_factory=lambda: pluggy.PluginManager("mendian"))
     plugins: dict[str, LoadedPlugin] = field(default_factory=dict)
     quarantined: dict[str, Quarantined] = field(default_factory=dict)
+    _collected: dict[str, list[tuple[str, Any]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.pm.add_hookspecs(hookspecs)
@@ -84,6 +85,7 @@ class PluginRegistry:
 
     def load(self, modules: Iterable[tuple[str, str | ModuleType]]) -> PluginRegistry:
         """Load ``(entry-point name, module path or module)`` pairs, then wire them together."""
+        self._collected.clear()
         candidates: dict[str, LoadedPlugin] = {}
         for name, target in modules:
             source = target if isinstance(target, str) else target.__name__
@@ -214,19 +216,32 @@ class PluginRegistry:
         merged: dict[str, str] = {}
         for plugin in self.plugins.values():
             merged.update(plugin.manifest.permissions)
-        for result in self.pm.hook.register_permissions():
+        # through collect_all like every registration hook (cached; seen by the hook meta-test)
+        for _plugin_id, result in self.collect_all("register_permissions"):
             merged.update(result or {})
         return merged
 
     def collect_all(self, hook_name: str) -> list[tuple[str, Any]]:
-        """``(plugin id, result)`` of a synchronous collect hook from every installed plugin
-        (for wiring at startup: CLI commands, routes, jobs, segment conditions)."""
-        out: list[tuple[str, Any]] = []
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            name = self.pm.get_name(impl.plugin)
-            if name is not None:
-                out.append((name, impl.function()))
-        return out
+        """``(plugin id, result)`` of a registration hook (``register_*``) from every installed
+        plugin, in dependency order. Registration hooks take no arguments and are called once
+        per registry; what they return is owned by the plugin and used only where it is
+        enabled (:meth:`collect_for`)."""
+        cached = self._collected.get(hook_name)
+        if cached is None:
+            order = {pid: i for i, pid in enumerate(self.dependency_order())}
+            found: list[tuple[str, Any]] = []
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                name = self.pm.get_name(impl.plugin)
+                if name is not None:
+                    found.append((name, impl.function()))
+            cached = self._collected[hook_name] = sorted(
+                found, key=lambda item: order.get(item[0], len(order))
+            )
+        return cached
+
+    def collect_for(self, hook_name: str, enabled: frozenset[str]) -> list[tuple[str, Any]]:
+        """:meth:`collect_all` restricted to the ``enabled`` plugins."""
+        return [(pid, value) for pid, value in self.collect_all(hook_name) if pid in enabled]
 
     def hookimpl_plugins(self, hook_name: str) -> list[str]:
         caller = getattr(self.pm.hook, hook_name, None)

@@ -18,9 +18,9 @@ import datetime as dt
 import inspect
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from pluggy import HookCaller
@@ -29,12 +29,16 @@ from core.context import TenantInfo
 from core.db import current_tenant, json_value, tenant_tx
 from core.errors import ValidationFailed
 from core.plugins.registry import PluginRegistry
+from core.redis import INVALIDATE_CHANNEL  # noqa: F401 - defined there now, still importable here
 from core.tables import PluginProblem, TenantModule
+
+if TYPE_CHECKING:
+    from core.messaging.channels import ChannelSet
+    from core.segments import SegmentField
 
 __all__ = ["ModuleState", "PluginRuntime", "current_runtime", "get_runtime", "set_runtime"]
 
 log = logging.getLogger("mendian.plugins")
-INVALIDATE_CHANNEL = "mendian:plugins:invalidate"
 
 
 @dataclass(frozen=True)
@@ -61,14 +65,20 @@ class PluginRuntime:
         failure_threshold: int = 5,
         cooldown: dt.timedelta = dt.timedelta(minutes=10),
         cache_seconds: float = 30.0,
+        max_cached_tenants: int = 20_000,
     ) -> None:
         self.registry = registry
         self.hook_timeout = hook_timeout
         self.failure_threshold = failure_threshold
         self.cooldown = cooldown
         self.cache_seconds = cache_seconds
+        self.max_cached_tenants = max_cached_tenants
         self._states: dict[UUID, tuple[float, dict[str, ModuleState]]] = {}
+        self._settings: dict[tuple[UUID, str], tuple[dict[str, ModuleState], Any]] = {}
         self._callers: dict[tuple[str, frozenset[str]], HookCaller] = {}
+        self._impls: dict[tuple[str, frozenset[str]], list[tuple[str, Callable[..., Any]]]] = {}
+        self._channels: dict[frozenset[str], ChannelSet] = {}
+        self._segment_fields: dict[frozenset[str], Mapping[str, SegmentField]] = {}
         self.use_cache = True
 
     # -- enabled sets ----------------------------------------------------------------------
@@ -92,6 +102,13 @@ class PluginRuntime:
             )
             for r in rows
         }
+        if len(self._states) >= self.max_cached_tenants:
+            # Bounded (10,000 tenants in one process): expired entries go first, else all.
+            now = time.monotonic()
+            for key in [k for k, (until, _s) in self._states.items() if until <= now]:
+                del self._states[key]
+            if len(self._states) >= self.max_cached_tenants:
+                self._states.clear()
         self._states[tenant_id] = (time.monotonic() + self.cache_seconds, states)
         return states
 
@@ -102,40 +119,50 @@ class PluginRuntime:
         )
 
     async def settings(self, tenant_id: UUID, plugin_id: str) -> dict[str, Any]:
+        """The tenant's stored settings of ``plugin_id`` over its defaults, as plain JSON."""
         state = (await self.states(tenant_id)).get(plugin_id)
         manifest = self.registry.manifest(plugin_id)
         return manifest.default_settings() | (state.settings if state else {})
 
+    async def plugin_settings(self, tenant_id: UUID, plugin_id: str) -> Any:
+        """The tenant's settings of ``plugin_id`` as its manifest's validated ``settings``
+        struct (``None`` for a plugin without settings), converted once per cached enabled set:
+        what hooks receive as ``settings`` and resolvers read through the request context."""
+        states = await self.states(tenant_id)
+        hit = self._settings.get((tenant_id, plugin_id))
+        if hit is not None and hit[0] is states:
+            return hit[1]
+        state = states.get(plugin_id)
+        value = self.registry.manifest(plugin_id).typed_settings(state.settings if state else {})
+        if len(self._settings) >= self.max_cached_tenants:
+            self._settings.clear()
+        self._settings[(tenant_id, plugin_id)] = (states, value)
+        return value
+
     def invalidate(self, tenant_id: UUID | None = None) -> None:
         if tenant_id is None:
             self._states.clear()
+            self._settings.clear()
         else:
             self._states.pop(tenant_id, None)
 
     async def publish_invalidation(self, tenant_id: UUID) -> None:
-        """Forget the tenant's enabled set here and in every other worker."""
-        from core.redis import get_redis
+        """Forget the tenant's enabled set here and in every other worker (over Redis; while it
+        is away, the others' entries expire within ``cache_seconds``)."""
+        from core.redis import publish_invalidation
 
         self.invalidate(tenant_id)
-        client = get_redis()
-        if client is not None:
-            await client.publish(INVALIDATE_CHANNEL, str(tenant_id))
+        await publish_invalidation("modules", str(tenant_id))
 
     async def listen_for_invalidations(self) -> None:
-        """Run for the life of the process (a background task) when Redis is configured."""
-        from core.redis import get_redis
+        """Run for the life of the process (a background task) when Redis is configured: every
+        invalidation published on the channel (enabled sets, credentials) is applied here."""
+        from core.redis import listen_for_invalidations, on_invalidation
 
-        client = get_redis()
-        if client is None:
-            return
-        pubsub = client.pubsub()
-        await pubsub.subscribe(INVALIDATE_CHANNEL)
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") == "message":
-                    self.invalidate(UUID(str(message["data"])))
-        finally:
-            await pubsub.aclose()
+        on_invalidation(
+            "modules", lambda value: self.invalidate(None if value == "*" else UUID(value))
+        )
+        await listen_for_invalidations()
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -162,14 +189,82 @@ class PluginRuntime:
     def implementations(
         self, hook_name: str, enabled: frozenset[str]
     ) -> list[tuple[str, Callable[..., Any]]]:
-        """``(plugin id, function)`` of the enabled plugins implementing ``hook_name``."""
-        caller = self.caller(hook_name, enabled)
-        out = []
-        for impl in caller.get_hookimpls():
-            name = self.registry.pm.get_name(impl.plugin)
-            if name is not None:
-                out.append((name, impl.function))
-        return out
+        """``(plugin id, function)`` of the enabled plugins implementing ``hook_name``.
+
+        Each function takes keyword arguments and passes on only those its implementation
+        declares (pluggy's rule: an implementation may accept a subset of the spec's
+        arguments), so callers can always offer ``tenant``, ``settings`` and the rest.
+        """
+        key = (hook_name, enabled)
+        found = self._impls.get(key)
+        if found is None:
+            found = []
+            for impl in self.caller(hook_name, enabled).get_hookimpls():
+                name = self.registry.pm.get_name(impl.plugin)
+                if name is not None:
+                    found.append((name, _accepting(impl.function, impl.argnames)))
+            self._impls[key] = found
+        return found
+
+    async def offer(
+        self, tenant: TenantInfo, plugin_id: str, kwargs: dict[str, Any], fn: Callable[..., Any]
+    ) -> dict[str, Any]:
+        """The hook's arguments plus what the runtime offers every tenant-scoped hook, computed
+        only when the implementation declares it: ``settings`` (the plugin's own validated
+        settings), ``channels`` (the tenant's message channels), ``modules`` (the ids of the
+        tenant's enabled modules: a plugin can tell whether a partner it integrates with through
+        hooks is there) and ``segment_fields``."""
+        wants: frozenset[str] = getattr(fn, "wants", frozenset())
+        extra: dict[str, Any] = {}
+        if "settings" in wants and "settings" not in kwargs:
+            extra["settings"] = await self.plugin_settings(tenant.id, plugin_id)
+        if "channels" in wants and "channels" not in kwargs:
+            extra["channels"] = await self.channels(tenant)
+        if "modules" in wants and "modules" not in kwargs:
+            extra["modules"] = await self.enabled(tenant.id)
+        if "segment_fields" in wants and "segment_fields" not in kwargs:
+            extra["segment_fields"] = await self.segment_fields(tenant)
+        return {**kwargs, **extra} if extra else kwargs
+
+    async def segment_fields(
+        self, tenant: TenantInfo, store_id: UUID | None = None
+    ) -> Mapping[str, SegmentField]:
+        """The fields the tenant's segments may use: the core's plus the conditions of its
+        enabled plugins (cached per enabled set; a condition belongs to its plugin)."""
+        from core.segments import segment_fields
+
+        enabled = await self.enabled(tenant.id, store_id)
+        found = self._segment_fields.get(enabled)
+        if found is None:
+            found = self._segment_fields[enabled] = segment_fields(
+                self.registry.collect_for("register_segment_conditions", enabled)
+            )
+        return found
+
+    async def channels(self, tenant: TenantInfo, store_id: UUID | None = None) -> ChannelSet:
+        """The built-in message channels plus those of the tenant's enabled plugins, with the
+        default templates of the core and those plugins (cached per enabled set)."""
+        enabled = await self.enabled(tenant.id, store_id)
+        found = self._channels.get(enabled)
+        if found is None:
+            from core.messaging.channels import BUILTIN_CHANNELS, ChannelSet
+
+            extra = [
+                channel
+                for _plugin_id, channels in self.registry.collect_for(
+                    "register_message_channels", enabled
+                )
+                for channel in channels or []
+            ]
+            templates = [
+                template
+                for _plugin_id, defaults in self.registry.collect_for(
+                    "register_message_templates", enabled
+                )
+                for template in defaults or []
+            ]
+            found = self._channels[enabled] = ChannelSet([*BUILTIN_CHANNELS, *extra], templates)
+        return found
 
     async def collect(
         self, tenant: TenantInfo, hook_name: str, /, store_id: UUID | None = None, **kwargs: Any
@@ -180,7 +275,7 @@ class PluginRuntime:
             hook_name, await self.enabled(tenant.id, store_id)
         ):
             try:
-                value = fn(**kwargs)
+                value = fn(**await self.offer(tenant, plugin_id, kwargs, fn))
                 if inspect.isawaitable(value):
                     value = await asyncio.wait_for(value, self.hook_timeout)
                 results.append((plugin_id, value))
@@ -196,7 +291,7 @@ class PluginRuntime:
             hook_name, await self.enabled(tenant.id, store_id)
         ):
             try:
-                value = fn(**kwargs)
+                value = fn(**await self.offer(tenant, plugin_id, kwargs, fn))
                 if inspect.isawaitable(value):
                     await asyncio.wait_for(value, self.hook_timeout)
             except ValidationFailed:
@@ -215,7 +310,7 @@ class PluginRuntime:
     ) -> bool:
         """Call one plugin's hook with a timeout; failures are recorded, never raised."""
         try:
-            value = fn(**kwargs)
+            value = fn(**await self.offer(tenant, plugin_id, kwargs, fn))
             if inspect.isawaitable(value):
                 await asyncio.wait_for(value, self.hook_timeout)
         except Exception as exc:
@@ -292,6 +387,18 @@ class PluginRuntime:
                     TenantModule.plugin_id == plugin_id
                 )
             self.invalidate(tenant.id)
+
+
+def _accepting(fn: Callable[..., Any], argnames: tuple[str, ...]) -> Callable[..., Any]:
+    """``fn`` called with only the keyword arguments it declares."""
+    wanted = frozenset(argnames)
+
+    def call(**kwargs: Any) -> Any:
+        return fn(**{k: v for k, v in kwargs.items() if k in wanted})
+
+    call.__wrapped__ = fn  # type: ignore[attr-defined]  # for introspection and tests
+    call.wants = wanted  # type: ignore[attr-defined]  # which offered arguments to compute
+    return call
 
 
 _runtime: PluginRuntime | None = None

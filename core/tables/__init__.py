@@ -8,6 +8,7 @@ exact on SQLite and PostgreSQL alike.
 
 from core.tables.activity import Interaction, RevisitPlan, Task
 from core.tables.audit import AuditLog, EventOutbox
+from core.tables.calendars import CalendarFestival, CalendarOverride, CalendarPlatformDay
 from core.tables.customers import (
     ConsentRecord,
     Customer,
@@ -15,6 +16,8 @@ from core.tables.customers import (
     CustomerStoreStats,
     CustomerTag,
 )
+from core.tables.idempotency import IdempotencyRecord
+from core.tables.kpis import KpiTarget
 from core.tables.messaging import Message, MessageLog, MessageTemplate
 from core.tables.modules import EventDelivery, PluginProblem, TenantModule, WebhookSubscription
 from core.tables.org import ApiKey, Role, Staff, Store, Tenant
@@ -44,9 +47,14 @@ TABLES = (
     PluginProblem,
     EventDelivery,
     WebhookSubscription,
+    IdempotencyRecord,
     Message,
     MessageTemplate,
     MessageLog,
+    CalendarOverride,
+    CalendarFestival,
+    CalendarPlatformDay,
+    KpiTarget,
 )
 
 __all__ = [t.__name__ for t in TABLES] + ["TABLES"]

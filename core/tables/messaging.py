@@ -18,6 +18,7 @@ class Message(TenantScoped, Table, tablename="message"):
     id = UUID(primary_key=True)
     idempotency_key = Varchar(length=160)
     customer_id = UUID(null=True, default=None)
+    staff_id = UUID(null=True, default=None)  # a notice to a staff member (always transactional)
     store_id = UUID(null=True, default=None)
     source = Varchar(length=64)
     purpose = Varchar(length=32)

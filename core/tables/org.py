@@ -4,11 +4,12 @@ from piccolo.columns import JSON, UUID, Boolean, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.db import TenantScoped
+from core.db import PlatformTable, TenantScoped
 
 
-class Tenant(Table, tablename="tenant"):
-    """A store chain subscribing to Mendian. Platform-level: not row-level secured."""
+class Tenant(PlatformTable, Table, tablename="tenant"):
+    """A store chain subscribing to Mendian. Platform-level: not row-level secured; a Citus
+    reference table."""
 
     id = UUID(primary_key=True)
     slug = Varchar(length=63, unique=True)
@@ -34,6 +35,7 @@ class Store(TenantScoped, Table, tablename="store"):
     timezone = Varchar(length=64, null=True, default=None)
     business_hours = JSON(default="{}")
     created_at = Timestamptz(default=TimestamptzNow())
+    closed_at = Timestamptz(null=True, default=None)  # closed for good: history kept, no sales
 
 
 class Role(TenantScoped, Table, tablename="role"):
@@ -53,10 +55,15 @@ class Staff(TenantScoped, Table, tablename="staff"):
     login = Varchar(length=64)
     name = Varchar(length=200)
     password_hash = Varchar(length=255, secret=True)
+    # Work contacts for notifications (escalations, reports), encrypted like customers' (CORE-10).
+    email_enc = Text(null=True, default=None, secret=True)
+    phone_enc = Text(null=True, default=None, secret=True)
     role = Varchar(length=64)
     store_ids = JSON(default="[]")
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Tokens issued before this (a password change, a deactivation, a new role) are refused.
+    credentials_changed_at = Timestamptz(null=True, default=None)
 
 
 class ApiKey(TenantScoped, Table, tablename="api_key"):

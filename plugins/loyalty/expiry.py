@@ -16,27 +16,11 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from core import TenantInfo
-from core.db import fetch, tenant_tx
-from core.messaging import MessageRequest, channels_for, enqueue_many
-from core.messaging.templates import register_default_template
+from core import ChannelSet, MessageRequest, TenantInfo, enqueue_messages, fetch, tenant_tx
 from plugins.loyalty.settings import LoyaltySettings
+from plugins.loyalty.templates import EXPIRING_NOTICE
 
-__all__ = ["EXPIRING_NOTICE", "Lot", "expire", "expiring_soon", "lots"]
-
-EXPIRING_NOTICE = "loyalty.points_expiring"
-register_default_template(
-    EXPIRING_NOTICE,
-    "zh-CN",
-    "积分即将过期",
-    "{{ name }}，您好！您有{{ points }}{{ unit }}将于{{ date }}过期，欢迎到店使用。",
-)
-register_default_template(
-    EXPIRING_NOTICE,
-    "en",
-    "Points expiring soon",
-    "Hello {{ name }}, {{ points }} {{ unit }} expire on {{ date }}.",
-)
+__all__ = ["Lot", "expire", "expiring_soon", "lots", "lots_from"]
 _FAR = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
@@ -111,7 +95,9 @@ async def expiring_soon(
     }
 
 
-async def expire(tenant: TenantInfo, settings: LoyaltySettings, now: dt.datetime) -> int:
+async def expire(
+    tenant: TenantInfo, settings: LoyaltySettings, channels: ChannelSet, now: dt.datetime
+) -> int:
     """Lapse what is left of every award past its expiry; notify awards lapsing soon. Returns
     the points expired."""
     from plugins.loyalty.ledger import expire_lot
@@ -152,5 +138,5 @@ async def expire(tenant: TenantInfo, settings: LoyaltySettings, now: dt.datetime
                     )
                 )
     if notices:
-        await enqueue_many(tenant, notices, await channels_for(tenant), now=now)
+        await enqueue_messages(tenant, notices, channels, now=now)
     return expired

@@ -1,34 +1,81 @@
-"""Loyalty's GraphQL (API-7): ``Customer.loyalty``, ``loyaltyLedger``, ``loyaltyRedeem``,
-``loyaltyAdjust`` — contributed through ``register_graphql``, present only where enabled."""
+"""Loyalty's GraphQL (API-7): ``Customer.loyalty``, ``loyaltyLedger``, ``loyaltyRewards`` and
+the loyalty mutations — contributed through ``register_graphql``, present only where enabled.
+
+Every mutation takes one ``input`` and returns its own payload with ``errors``; ledger entries,
+rewards and coupons are ``Node`` types that ``node(id:)`` loads.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Any
+from enum import Enum
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
-from core import ValidationFailed
-from core.graphql import (
+from core import (
     Connection,
+    Customer,
     GraphQLContribution,
+    Node,
     UserError,
+    ValidationFailed,
     attempt,
     check_first,
     connection,
     context_of,
     decode_cursor,
-    from_global_id,
+    input_data,
     to_global_id,
 )
 from plugins.loyalty import ledger, rewards
-from plugins.loyalty.settings import Tier, settings_for
+from plugins.loyalty.settings import LoyaltySettings, Tier
 
 __all__ = ["contributions"]
+
+IDS = {"reward_id": "LoyaltyReward", "purchase_id": "Purchase", "referrer_id": "Customer"}
+
+
+def _arg(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+@strawberry.enum(description="What a ledger entry records.")
+class LoyaltyEntryKind(Enum):
+    EARN = "earn"
+    REDEEM = "redeem"
+    REVERSE = "reverse"
+    ADJUST = "adjust"
+    EXPIRE = "expire"
+    ACTIVATE = "activate"
+    RESTORE = "restore"
+    MERGE_IN = "merge_in"
+    MERGE_OUT = "merge_out"
+
+
+@strawberry.enum(description="What caused a ledger entry.")
+class LoyaltyEntrySource(Enum):
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    REDEMPTION = "redemption"
+    MANUAL = "manual"
+    SIGNUP = "signup"
+    REFERRAL = "referral"
+    SURVEY = "survey"
+    REWARD = "reward"
+    EXPIRY = "expiry"
+    ACTIVATION = "activation"
+    MERGE = "merge"
+
+
+@strawberry.enum(description="Whether a coupon can still be used.")
+class LoyaltyCouponStatus(Enum):
+    ISSUED = "issued"
+    USED = "used"
 
 
 @strawberry.type(description="A membership level (会员等级).")
@@ -52,30 +99,35 @@ class LoyaltyStatus:
 
 
 @strawberry.type(description="A movement in the points ledger (never changed once written).")
-class LoyaltyEntry:
-    id: strawberry.ID = strawberry.field(description="Global ID.")
-    kind: str = strawberry.field(
-        description="`earn`, `redeem`, `reverse`, `adjust`, `expire` or `activate` "
-        "(pending points made spendable)."
-    )
+class LoyaltyEntry(Node):
+    kind: LoyaltyEntryKind = strawberry.field(description="What the entry records.")
     points: int = strawberry.field(description="Points added (negative: taken).")
     pending: int = strawberry.field(description="Pending points added (negative: released).")
     growth: int = strawberry.field(description="Growth value added (negative: taken).")
-    source: str = strawberry.field(
-        description="`purchase`, `refund`, `redemption`, `manual`, `signup`, `referral`, "
-        "`reward`, `expiry` or `activation`."
-    )
+    source: LoyaltyEntrySource = strawberry.field(description="What caused it.")
     reason: str = strawberry.field(description="Why (refunds, adjustments).")
     created_at: dt.datetime = strawberry.field(description="When.")
     uid: strawberry.Private[UUID]
 
 
-@strawberry.type(description="Result of `loyaltyRedeem` / `loyaltyAdjust`.")
-class LoyaltyMovePayload:
-    entry: LoyaltyEntry | None = strawberry.field(description="The ledger entry written.")
-    balance: int | None = strawberry.field(description="Spendable points after it.")
-    replayed: bool = strawberry.field(description="True when this replays an earlier request.")
-    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+@strawberry.type(description="A reward bought with points (积分兑换).")
+class LoyaltyReward(Node):
+    code: str = strawberry.field(description="Short code, unique in the tenant.")
+    name: str = strawberry.field(description="Display name.")
+    description: str = strawberry.field(description="What the customer gets.")
+    points_cost: int = strawberry.field(description="Points it costs.")
+    stock: int | None = strawberry.field(description="Left in stock; null: unlimited.")
+    per_customer_limit: int | None = strawberry.field(description="Per customer; null: no limit.")
+    valid_days: int = strawberry.field(description="Days a coupon stays valid.")
+    uid: strawberry.Private[UUID]
+
+
+@strawberry.type(description="A coupon issued for a redeemed reward.")
+class LoyaltyCoupon(Node):
+    code: str = strawberry.field(description="The code to present (10 unambiguous characters).")
+    status: LoyaltyCouponStatus = strawberry.field(description="Issued or used.")
+    valid_until: dt.datetime = strawberry.field(description="Last moment it can be used.")
+    reward_id: strawberry.ID = strawberry.field(description="The reward.")
 
 
 def _entry(values: dict[str, Any] | ledger.Movement) -> LoyaltyEntry:
@@ -83,13 +135,37 @@ def _entry(values: dict[str, Any] | ledger.Movement) -> LoyaltyEntry:
     return LoyaltyEntry(
         id=to_global_id("LoyaltyEntry", row["id"]),
         uid=row["id"],
-        kind=row["kind"],
+        kind=LoyaltyEntryKind(row["kind"]),
         points=row["points"],
         pending=row.get("pending", 0),
         growth=row["growth"],
-        source=row["source"],
+        source=LoyaltyEntrySource(row["source"]),
         reason=row["reason"],
         created_at=row["created_at"],
+    )
+
+
+def _reward(row: dict[str, Any]) -> LoyaltyReward:
+    return LoyaltyReward(
+        id=to_global_id("LoyaltyReward", row["id"]),
+        uid=row["id"],
+        code=row["code"],
+        name=row["name"],
+        description=row["description"],
+        points_cost=row["points_cost"],
+        stock=row["stock"],
+        per_customer_limit=row["per_customer_limit"],
+        valid_days=row["valid_days"],
+    )
+
+
+def _coupon(row: dict[str, Any]) -> LoyaltyCoupon:
+    return LoyaltyCoupon(
+        id=to_global_id("LoyaltyCoupon", row["id"]),
+        code=row["code"],
+        status=LoyaltyCouponStatus(row["status"]),
+        valid_until=row["valid_until"],
+        reward_id=to_global_id("LoyaltyReward", row["reward_id"]),
     )
 
 
@@ -100,7 +176,10 @@ def _tier(code: str, tier: Tier | None) -> LoyaltyTier:
     return LoyaltyTier(code=code, name=tier.name, benefits=list(tier.benefits))
 
 
-async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
+# --- queries and Customer.loyalty ------------------------------------------------------------
+
+
+async def resolve_customer_loyalty(root: Customer, info: Info) -> LoyaltyStatus:
     ctx = context_of(info)
     tenant, actor = ctx.caller()
     actor.require("customers:read")
@@ -109,7 +188,7 @@ async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
         from plugins.loyalty.expiry import expiring_soon
 
         found = await ledger.standings(tenant, ids)
-        settings = await settings_for(tenant)
+        settings: LoyaltySettings = await ctx.settings("loyalty")
         tiers = {t.code: t for t in settings.tiers}
         soon = await expiring_soon(
             tenant, ids, dt.datetime.now(dt.UTC), settings.expiry_notice_days
@@ -133,8 +212,13 @@ async def resolve_customer_loyalty(root: Any, info: Info) -> LoyaltyStatus:
 
 
 async def resolve_ledger(
-    info: Info, customer_id: strawberry.ID, first: int = 20, after: str | None = None
+    info: Info,
+    customer_id: Annotated[strawberry.ID, _arg("The customer.")],
+    first: Annotated[int, _arg("Page size, 1–100.")] = 20,
+    after: Annotated[str | None, _arg("Cursor of the last entry seen.")] = None,
 ) -> Connection[LoyaltyEntry]:
+    from core import from_global_id
+
     tenant, actor = context_of(info).caller()
     actor.require("customers:read")
     check_first(first)
@@ -151,79 +235,51 @@ async def resolve_ledger(
     )
 
 
-async def _move(run: Callable[[], Awaitable[ledger.Movement]]) -> LoyaltyMovePayload:
-    moved, errors = await attempt(run)
-    if moved is None:
-        return LoyaltyMovePayload(entry=None, balance=None, replayed=False, errors=errors)
-    return LoyaltyMovePayload(
-        entry=_entry(moved), balance=moved.balance, replayed=moved.replayed, errors=[]
+async def resolve_rewards(
+    info: Info,
+    first: Annotated[int, _arg("Page size, 1–100.")] = 50,
+    after: Annotated[str | None, _arg("Cursor of the last reward seen.")] = None,
+) -> Connection[LoyaltyReward]:
+    tenant, actor = context_of(info).caller()
+    check_first(first)
+    rows = await rewards.list_rewards(tenant, actor)
+    cursor = decode_cursor(after)
+    if cursor is not None:
+        ids = [str(r["id"]) for r in rows]
+        rows = rows[ids.index(cursor) + 1 :] if cursor in ids else []
+    return connection([_reward(r) for r in rows[: first + 1]], lambda r: str(r.uid), first)
+
+
+# --- mutations ---------------------------------------------------------------------------------
+
+KEY = (
+    "Client key (1–100 characters): a retry with it answers the first result with "
+    "`replayed: true`; the same key with another request is `idempotency_mismatch`."
+)
+
+
+@strawberry.input(description="Points spent at the till.")
+class LoyaltyRedeemInput:
+    customer_id: strawberry.ID = strawberry.field(description="The customer.")
+    points: int = strawberry.field(description="Points to spend (≥ 1).")
+    idempotency_key: str = strawberry.field(description=KEY)
+    reason: str | None = strawberry.field(default=strawberry.UNSET, description="Why.")
+    purchase_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The sale the points pay for: refunding it returns them, once.",
     )
 
 
-async def resolve_redeem(
-    info: Info,
-    customer_id: strawberry.ID,
-    points: int,
-    idempotency_key: str,
-    reason: str = "",
-) -> LoyaltyMovePayload:
-    tenant, actor = context_of(info).caller()
-
-    async def run() -> ledger.Movement:
-        customer = from_global_id(customer_id, "Customer", field="customerId")
-        return await ledger.redeem(tenant, actor, customer, points, idempotency_key, reason)
-
-    return await _move(run)
-
-
-async def resolve_adjust(
-    info: Info, customer_id: strawberry.ID, points: int, reason: str, idempotency_key: str
-) -> LoyaltyMovePayload:
-    tenant, actor = context_of(info).caller()
-
-    async def run() -> ledger.Movement:
-        customer = from_global_id(customer_id, "Customer", field="customerId")
-        return await ledger.adjust(tenant, actor, customer, points, idempotency_key, reason)
-
-    return await _move(run)
-
-
-@strawberry.type(description="A reward bought with points (积分兑换).")
-class LoyaltyReward:
-    id: strawberry.ID = strawberry.field(description="Global ID.")
-    code: str = strawberry.field(description="Short code, unique in the tenant.")
-    name: str = strawberry.field(description="Display name.")
-    description: str = strawberry.field(description="What the customer gets.")
-    points_cost: int = strawberry.field(description="Points it costs.")
-    stock: int | None = strawberry.field(description="Left in stock; null: unlimited.")
-    per_customer_limit: int | None = strawberry.field(description="Per customer; null: no limit.")
-    valid_days: int = strawberry.field(description="Days a coupon stays valid.")
-
-
-@strawberry.type(description="A coupon issued for a redeemed reward.")
-class LoyaltyCoupon:
-    code: str = strawberry.field(description="The code to present (10 unambiguous characters).")
-    status: str = strawberry.field(description="`issued` or `used`.")
-    valid_until: dt.datetime = strawberry.field(description="Last moment it can be used.")
-    reward_id: strawberry.ID = strawberry.field(description="The reward.")
-
-
-@strawberry.type(description="Result of `loyaltyRewardRedeem`.")
-class LoyaltyRewardRedeemPayload:
-    coupon: LoyaltyCoupon | None = strawberry.field(description="The coupon issued.")
-    balance: int | None = strawberry.field(description="Spendable points after it.")
-    replayed: bool = strawberry.field(description="True when this replays an earlier request.")
-    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
-
-
-@strawberry.type(description="Result of `loyaltyRewardCreate`.")
-class LoyaltyRewardPayload:
-    reward: LoyaltyReward | None = strawberry.field(description="The new reward.")
-    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+@strawberry.input(description="A manual correction of a balance.")
+class LoyaltyAdjustInput:
+    customer_id: strawberry.ID = strawberry.field(description="The customer.")
+    points: int = strawberry.field(description="Points to add (negative: take away).")
+    reason: str = strawberry.field(description="Why (required; audited).")
+    idempotency_key: str = strawberry.field(description=KEY)
 
 
 @strawberry.input(description="A new reward.")
-class LoyaltyRewardInput:
+class LoyaltyRewardCreateInput:
     code: str = strawberry.field(description="Short code (letters, digits, `_-`).")
     name: str = strawberry.field(description="Display name.")
     points_cost: int = strawberry.field(description="Points it costs (≥ 1).")
@@ -239,103 +295,191 @@ class LoyaltyRewardInput:
     )
 
 
-def _reward(row: dict[str, Any]) -> LoyaltyReward:
-    return LoyaltyReward(
-        id=to_global_id("LoyaltyReward", row["id"]),
-        code=row["code"],
-        name=row["name"],
-        description=row["description"],
-        points_cost=row["points_cost"],
-        stock=row["stock"],
-        per_customer_limit=row["per_customer_limit"],
-        valid_days=row["valid_days"],
+@strawberry.input(description="A reward bought with a customer's points.")
+class LoyaltyRewardRedeemInput:
+    customer_id: strawberry.ID = strawberry.field(description="The customer.")
+    reward_id: strawberry.ID = strawberry.field(description="The reward.")
+    idempotency_key: str = strawberry.field(description=KEY)
+
+
+@strawberry.input(description="A coupon presented at the till.")
+class LoyaltyCouponUseInput:
+    code: str = strawberry.field(description="The coupon code (case-insensitive).")
+
+
+@strawberry.input(description="Who referred a new customer.")
+class LoyaltyReferralRecordInput:
+    customer_id: strawberry.ID = strawberry.field(description="The new customer.")
+    referrer_id: strawberry.ID = strawberry.field(description="The customer who referred them.")
+
+
+@strawberry.type(description="Result of `loyaltyRedeem`.")
+class LoyaltyRedeemPayload:
+    entry: LoyaltyEntry | None = strawberry.field(description="The ledger entry written.")
+    balance: int | None = strawberry.field(description="Spendable points after it.")
+    replayed: bool = strawberry.field(description="True when this replays an earlier request.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+@strawberry.type(description="Result of `loyaltyAdjust`.")
+class LoyaltyAdjustPayload:
+    entry: LoyaltyEntry | None = strawberry.field(description="The ledger entry written.")
+    balance: int | None = strawberry.field(description="Spendable points after it.")
+    replayed: bool = strawberry.field(description="True when this replays an earlier request.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+@strawberry.type(description="Result of `loyaltyRewardCreate`.")
+class LoyaltyRewardCreatePayload:
+    reward: LoyaltyReward | None = strawberry.field(description="The new reward.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+@strawberry.type(description="Result of `loyaltyRewardRedeem`.")
+class LoyaltyRewardRedeemPayload:
+    coupon: LoyaltyCoupon | None = strawberry.field(description="The coupon issued.")
+    balance: int | None = strawberry.field(description="Spendable points after it.")
+    replayed: bool = strawberry.field(description="True when this replays an earlier request.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+@strawberry.type(description="Result of `loyaltyCouponUse`.")
+class LoyaltyCouponUsePayload:
+    coupon: LoyaltyCoupon | None = strawberry.field(description="The coupon, now used.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+@strawberry.type(description="Result of `loyaltyReferralRecord`.")
+class LoyaltyReferralRecordPayload:
+    ok: bool = strawberry.field(description="True when the referral was recorded.")
+    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+async def _moved(
+    run: Callable[[], Awaitable[ledger.Movement]],
+) -> tuple[ledger.Movement | None, list[UserError]]:
+    return await attempt(run)
+
+
+async def resolve_redeem(
+    info: Info, input: Annotated[LoyaltyRedeemInput, _arg("The redemption.")]
+) -> LoyaltyRedeemPayload:
+    tenant, actor = context_of(info).caller()
+
+    async def run() -> ledger.Movement:
+        data = input_data(input, ids=IDS)
+        return await ledger.redeem(
+            tenant,
+            actor,
+            data["customer_id"],
+            data["points"],
+            data["idempotency_key"],
+            data.get("reason") or "",
+            purchase_id=data.get("purchase_id"),
+        )
+
+    moved, errors = await _moved(run)
+    if moved is None:
+        return LoyaltyRedeemPayload(entry=None, balance=None, replayed=False, errors=errors)
+    return LoyaltyRedeemPayload(
+        entry=_entry(moved), balance=moved.balance, replayed=moved.replayed, errors=[]
     )
 
 
-async def resolve_rewards(info: Info) -> list[LoyaltyReward]:
+async def resolve_adjust(
+    info: Info, input: Annotated[LoyaltyAdjustInput, _arg("The correction.")]
+) -> LoyaltyAdjustPayload:
     tenant, actor = context_of(info).caller()
-    return [_reward(r) for r in await rewards.list_rewards(tenant, actor)]
+
+    async def run() -> ledger.Movement:
+        data = input_data(input)
+        return await ledger.adjust(
+            tenant,
+            actor,
+            data["customer_id"],
+            data["points"],
+            data["idempotency_key"],
+            data["reason"],
+        )
+
+    moved, errors = await _moved(run)
+    if moved is None:
+        return LoyaltyAdjustPayload(entry=None, balance=None, replayed=False, errors=errors)
+    return LoyaltyAdjustPayload(
+        entry=_entry(moved), balance=moved.balance, replayed=moved.replayed, errors=[]
+    )
 
 
-async def resolve_reward_create(info: Info, input: LoyaltyRewardInput) -> LoyaltyRewardPayload:
+async def resolve_reward_create(
+    info: Info, input: Annotated[LoyaltyRewardCreateInput, _arg("The new reward.")]
+) -> LoyaltyRewardCreatePayload:
     tenant, actor = context_of(info).caller()
-    data = {
-        f.name: getattr(input, f.name)
-        for f in dataclasses.fields(input)
-        if getattr(input, f.name) is not strawberry.UNSET
-    }
-    row, errors = await attempt(lambda: rewards.create_reward(tenant, actor, data))
-    return LoyaltyRewardPayload(reward=_reward(row) if row else None, errors=errors)
+    row, errors = await attempt(lambda: rewards.create_reward(tenant, actor, input_data(input)))
+    return LoyaltyRewardCreatePayload(reward=_reward(row) if row else None, errors=errors)
 
 
 async def resolve_reward_redeem(
-    info: Info, customer_id: strawberry.ID, reward_id: strawberry.ID, idempotency_key: str
+    info: Info, input: Annotated[LoyaltyRewardRedeemInput, _arg("The reward and customer.")]
 ) -> LoyaltyRewardRedeemPayload:
     tenant, actor = context_of(info).caller()
 
     async def run() -> tuple[ledger.Movement, dict[str, Any]]:
-        customer = from_global_id(customer_id, "Customer", field="customerId")
-        reward = from_global_id(reward_id, "LoyaltyReward", field="rewardId")
-        return await rewards.redeem_reward(tenant, actor, customer, reward, idempotency_key)
+        data = input_data(input, ids=IDS)
+        return await rewards.redeem_reward(
+            tenant, actor, data["customer_id"], data["reward_id"], data["idempotency_key"]
+        )
 
     done, errors = await attempt(run)
     if done is None:
         return LoyaltyRewardRedeemPayload(coupon=None, balance=None, replayed=False, errors=errors)
     moved, coupon = done
     return LoyaltyRewardRedeemPayload(
-        coupon=LoyaltyCoupon(
-            code=coupon["code"],
-            status=coupon["status"],
-            valid_until=coupon["valid_until"],
-            reward_id=to_global_id("LoyaltyReward", coupon["reward_id"]),
-        ),
-        balance=moved.balance,
-        replayed=moved.replayed,
-        errors=[],
+        coupon=_coupon(coupon), balance=moved.balance, replayed=moved.replayed, errors=[]
     )
 
 
-@strawberry.type(description="Result of `loyaltyCouponUse`.")
-class LoyaltyCouponPayload:
-    coupon: LoyaltyCoupon | None = strawberry.field(description="The coupon, now used.")
-    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
-
-
-async def resolve_coupon_use(info: Info, code: str) -> LoyaltyCouponPayload:
+async def resolve_coupon_use(
+    info: Info, input: Annotated[LoyaltyCouponUseInput, _arg("The coupon.")]
+) -> LoyaltyCouponUsePayload:
     tenant, actor = context_of(info).caller()
-    row, errors = await attempt(lambda: rewards.use_coupon(tenant, actor, code))
-    coupon = (
-        LoyaltyCoupon(
-            code=row["code"],
-            status=row["status"],
-            valid_until=row["valid_until"],
-            reward_id=to_global_id("LoyaltyReward", row["reward_id"]),
-        )
-        if row
-        else None
-    )
-    return LoyaltyCouponPayload(coupon=coupon, errors=errors)
-
-
-@strawberry.type(description="Result of `loyaltyReferralRecord`.")
-class LoyaltyReferralPayload:
-    ok: bool = strawberry.field(description="True when the referral was recorded.")
-    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+    row, errors = await attempt(lambda: rewards.use_coupon(tenant, actor, input.code))
+    return LoyaltyCouponUsePayload(coupon=_coupon(row) if row else None, errors=errors)
 
 
 async def resolve_referral_record(
-    info: Info, customer_id: strawberry.ID, referrer_id: strawberry.ID
-) -> LoyaltyReferralPayload:
+    info: Info, input: Annotated[LoyaltyReferralRecordInput, _arg("The referral.")]
+) -> LoyaltyReferralRecordPayload:
     tenant, actor = context_of(info).caller()
 
     async def run() -> bool:
-        customer = from_global_id(customer_id, "Customer", field="customerId")
-        referrer = from_global_id(referrer_id, "Customer", field="referrerId")
-        await ledger.refer(tenant, actor, customer, referrer)
+        data = input_data(input, ids=IDS)
+        await ledger.refer(tenant, actor, data["customer_id"], data["referrer_id"])
         return True
 
     ok, errors = await attempt(run)
-    return LoyaltyReferralPayload(ok=bool(ok), errors=errors)
+    return LoyaltyReferralRecordPayload(ok=bool(ok), errors=errors)
+
+
+# --- node(id:) loaders ---------------------------------------------------------------------
+
+
+async def load_entry(info: Info, uid: UUID) -> LoyaltyEntry | None:
+    tenant, actor = context_of(info).caller()
+    actor.require("customers:read")
+    row = await ledger.entry(tenant, uid)
+    return _entry(row) if row else None
+
+
+async def load_reward(info: Info, uid: UUID) -> LoyaltyReward | None:
+    tenant, actor = context_of(info).caller()
+    row = await rewards.get_reward(tenant, actor, uid)
+    return _reward(row) if row else None
+
+
+async def load_coupon(info: Info, uid: UUID) -> LoyaltyCoupon | None:
+    tenant, actor = context_of(info).caller()
+    row = await rewards.get_coupon(tenant, actor, uid)
+    return _coupon(row) if row else None
 
 
 def contributions() -> list[GraphQLContribution]:
@@ -361,7 +505,8 @@ def contributions() -> list[GraphQLContribution]:
                 ),
                 "loyalty_reward_redeem": strawberry.mutation(
                     resolver=resolve_reward_redeem,
-                    description="Buy a reward with points: a coupon code. Idempotent on `idempotencyKey`.",
+                    description="Buy a reward with points: a coupon code. Idempotent on "
+                    "`idempotencyKey`.",
                 ),
                 "loyalty_redeem": strawberry.mutation(
                     resolver=resolve_redeem,
@@ -374,7 +519,8 @@ def contributions() -> list[GraphQLContribution]:
                 ),
                 "loyalty_adjust": strawberry.mutation(
                     resolver=resolve_adjust,
-                    description="Correct a balance by hand (permission `loyalty:adjust`, reason required).",
+                    description="Correct a balance by hand (permission `loyalty:adjust`, reason "
+                    "required; audited).",
                 ),
             },
             fields={
@@ -384,6 +530,11 @@ def contributions() -> list[GraphQLContribution]:
                         description="Points and growth value (loyalty module).",
                     )
                 }
+            },
+            nodes={
+                "LoyaltyEntry": load_entry,
+                "LoyaltyReward": load_reward,
+                "LoyaltyCoupon": load_coupon,
             },
         )
     ]

@@ -11,16 +11,19 @@ from typing import TYPE_CHECKING, Any
 from core import hookspec
 
 if TYPE_CHECKING:
-    from core.context import TenantInfo
+    from core import ChannelSet, TenantInfo
 
 __all__ = ["on_loyalty_points_awarded"]
 
 
 @hookspec
-def on_loyalty_points_awarded(tenant: TenantInfo, event: dict[str, Any]) -> None:
+def on_loyalty_points_awarded(
+    tenant: TenantInfo, event: dict[str, Any], settings: Any, channels: ChannelSet
+) -> None:
     """Points were awarded: ``event`` has ``customer_id``, ``entry_id``, ``points``, ``growth``,
-    ``source`` (``purchase``, ``manual``) and ``source_id``. Delivered once per award, after
-    commit, in your own transaction; raise to be retried.
+    ``source`` (``purchase``, ``manual``, ``signup``, ``referral``, ``survey``, ``activation``)
+    and ``source_id``. Delivered once per award, after commit, in your own transaction; raise
+    to be retried. (``settings`` and ``channels`` are your plugin's, as for every hook.)
 
     Example::
 

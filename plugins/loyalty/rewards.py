@@ -16,13 +16,30 @@ from uuid import UUID, uuid4
 import msgspec
 from msgspec import Meta
 
-from core import Actor, Conflict, NotFound, TenantInfo, ValidationFailed
-from core.db import fetch, is_unique_violation, tenant_tx
-from core.validation import convert
+from core import (
+    Actor,
+    Conflict,
+    NotFound,
+    TenantInfo,
+    ValidationFailed,
+    active_customer,
+    convert,
+    fetch,
+    is_unique_violation,
+    tenant_tx,
+)
 from plugins.loyalty import ledger
 from plugins.loyalty.tables import LoyaltyCoupon, LoyaltyReward
 
-__all__ = ["RewardInput", "create_reward", "list_rewards", "redeem_reward", "use_coupon"]
+__all__ = [
+    "RewardInput",
+    "create_reward",
+    "get_coupon",
+    "get_reward",
+    "list_rewards",
+    "redeem_reward",
+    "use_coupon",
+]
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the till
 
@@ -94,7 +111,7 @@ async def redeem_reward(
     )
 
     async def apply() -> tuple[ledger.Movement, dict[str, Any]]:
-        await ledger.check_customer(tenant.id, customer_id)
+        await active_customer(tenant, customer_id)
         reward = (
             await LoyaltyReward.select()
             .where(LoyaltyReward.id == reward_id, LoyaltyReward.active.eq(True))
@@ -173,3 +190,19 @@ async def use_coupon(tenant: TenantInfo, actor: Actor, code: str) -> dict[str, A
         if not done:  # a concurrent use won
             raise ValidationFailed("this coupon was already used", field="code", code="coupon_used")
         return dict(row) | {"status": "used"}
+
+
+async def get_reward(tenant: TenantInfo, actor: Actor, reward_id: UUID) -> dict[str, Any] | None:
+    """One reward of the catalogue (active or not), or ``None``."""
+    actor.require("customers:read")
+    async with tenant_tx(tenant.id, write=False):
+        row = await LoyaltyReward.select().where(LoyaltyReward.id == reward_id).first()
+    return dict(row) if row else None
+
+
+async def get_coupon(tenant: TenantInfo, actor: Actor, coupon_id: UUID) -> dict[str, Any] | None:
+    """One issued coupon, or ``None``."""
+    actor.require("customers:read")
+    async with tenant_tx(tenant.id, write=False):
+        row = await LoyaltyCoupon.select().where(LoyaltyCoupon.id == coupon_id).first()
+    return dict(row) if row else None

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
-if TYPE_CHECKING:
-    from core import TenantInfo
-
-__all__ = ["EarnRule", "LoyaltySettings", "Tier", "settings_for"]
+__all__ = ["EarnRule", "LoyaltySettings", "Tier"]
 
 
 class Tier(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -62,7 +59,7 @@ class LoyaltySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     signup_bonus: Annotated[int, Meta(ge=0, le=1_000_000)] = 0  # points for joining, once
     # points for the referrer, once, when the customer they referred makes a first sale
     referral_bonus: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
-    # points for completing a survey (the surveys plugin's ``survey.completed``), once per response
+    # points for completing a survey (the surveys plugin's ``surveys.completed``), once per response
     survey_bonus: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
     # a sale's points stay pending (not spendable) this many days: the return window
     pending_days: Annotated[int, Meta(ge=0, le=365)] = 0
@@ -103,11 +100,3 @@ class LoyaltySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     def rank(self, code: str) -> int:
         """Position of a tier (``-1``: none or no longer configured)."""
         return next((i for i, t in enumerate(self.tiers) if t.code == code), -1)
-
-
-async def settings_for(tenant: TenantInfo) -> LoyaltySettings:
-    """The tenant's programme (stored settings over the defaults; cached by the runtime)."""
-    from core.plugins import get_runtime
-
-    raw = await get_runtime().settings(tenant.id, "loyalty")
-    return msgspec.convert(raw, LoyaltySettings, str_keys=True)

@@ -4,7 +4,7 @@ from piccolo.columns import UUID, BigInt, Boolean, Integer, Text, Timestamptz, V
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.db import TenantScoped
+from core import TenantScoped
 
 __all__ = ["LoyaltyAccount", "LoyaltyCoupon", "LoyaltyEntry", "LoyaltyReferral", "LoyaltyReward"]
 
@@ -28,7 +28,7 @@ class LoyaltyEntry(TenantScoped, Table, tablename="loyalty_entry"):
 
     id = UUID(primary_key=True)
     customer_id = UUID()
-    kind = Varchar(length=16)  # earn, redeem, reverse, adjust
+    kind = Varchar(length=16)  # earn, redeem, reverse, adjust, expire, activate, restore, merge_*
     points = BigInt(default=0)
     growth = BigInt(default=0)
     source = Varchar(length=16)  # purchase, refund, redemption, manual
@@ -41,6 +41,7 @@ class LoyaltyEntry(TenantScoped, Table, tablename="loyalty_entry"):
     pending = BigInt(default=0)  # moves of pending points (a pending award, its activation)
     available_at = Timestamptz(null=True, default=None)  # pending awards: when they activate
     expires_at = Timestamptz(null=True, default=None)  # awards only: when unspent points lapse
+    purchase_id = UUID(null=True, default=None)  # a redemption paying for a sale; its restores
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -6,26 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from uuid import UUID
 
-from core import TenantInfo
-from core.db import fetch, tenant_tx
-from core.messaging import MessageRequest, channels_for, enqueue_many
-from core.messaging.templates import register_default_template
+from core import ChannelSet, MessageRequest, TenantInfo, enqueue_messages, fetch, tenant_tx
 from plugins.loyalty.settings import LoyaltySettings, Tier
+from plugins.loyalty.templates import TIER_NOTICE
 
-__all__ = ["TIER_NOTICE", "evaluate", "promote"]
-
-TIER_NOTICE = "loyalty.tier_changed"
-register_default_template(
-    TIER_NOTICE, "zh-CN", "会员等级变更", "{{ name }}，您好！您的会员等级已变为{{ tier }}。"
-)
-register_default_template(
-    TIER_NOTICE, "en", "Your membership level", "Hello {{ name }}, your level is now {{ tier }}."
-)
+__all__ = ["evaluate", "promote"]
 
 
 async def _set_tier(
     tenant: TenantInfo,
     settings: LoyaltySettings,
+    channels: ChannelSet,
     customer_id: UUID,
     tier: Tier | None,
     now: dt.datetime,
@@ -40,7 +31,7 @@ async def _set_tier(
     )
     if tier is None:
         return
-    await enqueue_many(
+    await enqueue_messages(
         tenant,
         [
             MessageRequest(
@@ -54,7 +45,7 @@ async def _set_tier(
                 context={"tier": tier.name},
             )
         ],
-        await channels_for(tenant),
+        channels,
         now=now,
     )
 
@@ -62,6 +53,7 @@ async def _set_tier(
 async def promote(
     tenant: TenantInfo,
     settings: LoyaltySettings,
+    channels: ChannelSet,
     customer_id: UUID,
     now: dt.datetime,
     standing: tuple[int, str] | None = None,
@@ -84,10 +76,12 @@ async def promote(
         growth, tier = standing
         target = settings.tier_for(growth)
         if target is not None and settings.rank(target.code) > settings.rank(tier):
-            await _set_tier(tenant, settings, customer_id, target, now)
+            await _set_tier(tenant, settings, channels, customer_id, target, now)
 
 
-async def evaluate(tenant: TenantInfo, settings: LoyaltySettings, now: dt.datetime) -> int:
+async def evaluate(
+    tenant: TenantInfo, settings: LoyaltySettings, channels: ChannelSet, now: dt.datetime
+) -> int:
     """The nightly evaluation: demote those whose growth fell below their tier and who have held
     it for ``downgrade_days``; promote any missed promotion. Returns how many changed."""
     if not settings.tiers:
@@ -108,6 +102,6 @@ async def evaluate(tenant: TenantInfo, settings: LoyaltySettings, now: dt.dateti
             if target_rank > current_rank or (
                 target_rank < current_rank and (since is None or since <= held_since)
             ):
-                await _set_tier(tenant, settings, row["customer_id"], target, now)
+                await _set_tier(tenant, settings, channels, row["customer_id"], target, now)
                 changed += 1
     return changed

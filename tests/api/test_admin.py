@@ -13,6 +13,7 @@ import httpx
 import msgspec
 import pytest
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
 from api.admin import admin_exception_handlers, admin_openapi_components, admin_router
@@ -36,10 +37,18 @@ def error(field: str | None, code: str, message: str) -> dict[str, Any]:
 TENANT_NOT_FOUND = error(None, "not_found", "tenant not found")
 
 
+class CurrentRuntime:
+    """The test's current runtime (some tests swap it), as the app state's ``runtime``."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_runtime(), name)
+
+
 def make_app() -> Litestar:
     """An app with only the admin router, wired as ``api/app.py`` is to wire it."""
     return Litestar(
         route_handlers=[admin_router],
+        state=State({"runtime": CurrentRuntime()}),
         exception_handlers=admin_exception_handlers,
         openapi_config=OpenAPIConfig(
             title="Mendian", version="0.1.0", path="/schema", components=admin_openapi_components
@@ -273,11 +282,11 @@ BAD_TENANTS = {
     "empty-name": ({"name": ""}, error("name", "invalid", "Expected `str` of length >= 1")),
     "nul-in-name": (
         {"name": "a\x00b"},
-        error("name", "invalid", "Expected `str` without NUL characters"),
+        error("name", "invalid_input", "text must not contain NUL characters"),
     ),
     "nul-in-plan": (
         {"plan": "\x00"},
-        error("plan", "invalid", "Expected `str` without NUL characters"),
+        error("plan", "invalid_input", "text must not contain NUL characters"),
     ),
     "name-type": ({"name": 5}, error("name", "invalid", "Expected `str`, got `int`")),
     "null-name": ({"name": None}, error("name", "invalid", "Expected `str`, got `null`")),
@@ -437,7 +446,7 @@ async def test_settings_are_validated_and_secrets_masked(admin, tenant):
         error("settings", "invalid", "Expected `object | null`, got `array`"),
     )
     r = await admin.put(
-        f"/admin/tenants/{tenant.slug}/modules/surveys",
+        f"/admin/tenants/{tenant.slug}/modules/care",
         json={"enabled": True, "settings": {"x": 1}},
     )
     assert (r.status_code, r.json()) == (
@@ -687,7 +696,7 @@ BAD_KEYS = {
     ),
     "nul-role": (
         {"name": "k", "role": "a\x00"},
-        error("role", "invalid", "Expected `str` without NUL characters"),
+        error("role", "invalid_input", "text must not contain NUL characters"),
     ),
     "missing-role": ({"name": "k"}, error(None, "invalid", "Object missing required field `role`")),
     "unknown-field": (
@@ -815,6 +824,11 @@ async def test_the_openapi_document_describes_every_admin_route(anonymous):
         ("GET", "/admin/tenants"): "adminTenantList",
         ("GET", "/admin/tenants/{slug}"): "adminTenantGet",
         ("POST", "/admin/tenants/{slug}/suspend"): "adminTenantSuspend",
+        ("GET", "/admin/calendar/coverage"): "adminCalendarCoverage",
+        ("POST", "/admin/calendar/schedules"): "adminCalendarScheduleLoad",
+        ("DELETE", "/admin/calendar/schedules/{year}"): "adminCalendarScheduleRemove",
+        ("PUT", "/admin/calendar/days/{day}"): "adminCalendarDaySet",
+        ("DELETE", "/admin/calendar/days/{day}"): "adminCalendarDayRemove",
         ("POST", "/admin/tenants/{slug}/activate"): "adminTenantActivate",
         ("PUT", "/admin/tenants/{slug}/modules/{plugin_id}"): "adminModuleSet",
         ("POST", "/admin/tenants/{slug}/api-keys"): "adminApiKeyCreate",

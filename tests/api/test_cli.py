@@ -131,3 +131,16 @@ def test_plugins_commands(home):
     drained = mendian(home, "worker", "--drain", "--nice", "5")
     assert drained.returncode == 0 and "delivered" in drained.stdout
     assert mendian(home, "worker", "--drain", "--nice", "25").returncode == 2  # 0-19 only
+
+
+def test_a_database_never_migrated_is_a_clear_error(tmp_path):
+    r = mendian(tmp_path / "fresh", "tenants", "list")
+    assert r.returncode == 2
+    assert "run mendian migrate first" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_the_hook_reference_lists_core_and_plugin_hooks(home):
+    r = mendian(home, "plugins", "hooks")
+    assert r.returncode == 0, r.stderr
+    assert "| `on_purchase_recorded` | event | `tenant`, `event` | core |" in r.stdout
+    assert "| `on_loyalty_points_awarded` | event | `tenant`, `event` | loyalty |" in r.stdout

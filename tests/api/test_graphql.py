@@ -9,8 +9,8 @@ from core.graphql import to_global_id
 pytestmark = pytest.mark.usefixtures("db")
 
 RECORD = """
-mutation($input: PurchaseRecordInput!, $key: String) {
-  purchaseRecord(input: $input, idempotencyKey: $key) {
+mutation($input: PurchaseRecordInput!) {
+  purchaseRecord(input: $input) {
     purchase { id kind amount currency replayed customer { name } store { code } lines { sku qty amount } }
     errors { field code message }
   }
@@ -47,7 +47,7 @@ async def test_cashier_records_a_purchase_and_finds_the_customer_by_phone(api, t
         "receiptNo": "R-1",
         "lines": [{"sku": "tea", "unitPrice": "12.50", "qty": "2"}],
     }
-    first = await api.gql(RECORD, {"input": sale, "key": "k-1"}, key=key)
+    first = await api.gql(RECORD, {"input": {**sale, "idempotencyKey": "k-1"}}, key=key)
     purchase = first["data"]["purchaseRecord"]["purchase"]
     assert first["data"]["purchaseRecord"]["errors"] == []
     assert (purchase["amount"], purchase["currency"], purchase["replayed"]) == (
@@ -57,10 +57,12 @@ async def test_cashier_records_a_purchase_and_finds_the_customer_by_phone(api, t
     )
     assert purchase["customer"] == {"name": "王芳"} and purchase["store"] == {"code": "SH01"}
     assert purchase["lines"] == [{"sku": "tea", "qty": "2", "amount": "25.00"}]
-    again = await api.gql(RECORD, {"input": sale, "key": "k-1"}, key=key)
+    again = await api.gql(RECORD, {"input": {**sale, "idempotencyKey": "k-1"}}, key=key)
     assert again["data"]["purchaseRecord"]["purchase"]["id"] == purchase["id"]
     assert again["data"]["purchaseRecord"]["purchase"]["replayed"] is True
-    other = await api.gql(RECORD, {"input": {**sale, "receiptNo": "R-2"}, "key": "k-1"}, key=key)
+    other = await api.gql(
+        RECORD, {"input": {**sale, "receiptNo": "R-2", "idempotencyKey": "k-1"}}, key=key
+    )
     assert other["data"]["purchaseRecord"] == {
         "purchase": None,
         "errors": [
@@ -76,7 +78,7 @@ async def test_cashier_records_a_purchase_and_finds_the_customer_by_phone(api, t
         "id": customer["customer"]["id"],
         "name": "王芳",
         "phone": "139****5678",
-        "stats": {"purchaseCount": 1, "totalSpent": "25.00", "valueClass": "potential"},
+        "stats": {"purchaseCount": 1, "totalSpent": "25.00", "valueClass": "POTENTIAL"},
     }
     assert found["extensions"]["cost"]["requested"] > 0
     missing = await api.gql(BY_PHONE, {"p": "13900000000"}, key=key)
@@ -145,7 +147,7 @@ async def test_another_tenants_ids_look_exactly_like_missing_ones(
         )
         assert q["data"] == {"customer": None, "node": None}
         m = await api.gql(
-            'mutation($id: ID!) { customerUpdate(id: $id, input: {name: "x"}) { customer { id } errors { field code message } } }',
+            'mutation($id: ID!) { customerUpdate(input: {id: $id, name: "x"}) { customer { id } errors { field code message } } }',
             {"id": gid},
             key=mine,
         )
@@ -229,7 +231,7 @@ async def test_staff_login_token_and_roles(api, tenant, make_key):
         "staff": {"login": "li", "role": "cashier", "storeIds": [store_id]},
         "errors": [],
     }
-    login = 'mutation($t: String!, $p: String!) { staffLogin(tenant: $t, login: "li", password: $p) { token expiresAt errors { code } } }'
+    login = 'mutation($t: String!, $p: String!) { staffLogin(input: {tenant: $t, login: "li", password: $p}) { token expiresAt errors { code } } }'
     wrong = await api.gql(login, {"t": tenant.slug, "p": "nope-nope-nope"})
     assert wrong["data"]["staffLogin"] == {
         "token": None,
@@ -240,7 +242,7 @@ async def test_staff_login_token_and_roles(api, tenant, make_key):
     token = ok["data"]["staffLogin"]["token"]
     me = await api.gql("{ me { kind role storeIds tenant { slug } } }", key=token)
     assert me["data"]["me"] == {
-        "kind": "staff",
+        "kind": "STAFF",
         "role": "cashier",
         "storeIds": [store_id],
         "tenant": {"slug": tenant.slug},

@@ -263,3 +263,73 @@ async def test_rate_limiter_batches_far_from_the_limit_and_checks_near_it(monkey
     assert calls == 11  # near the limit (≥ 80 %) every hit is checked against the shared count
     with pytest.raises(RateLimited):
         await limiter.hit(["cred:k"])
+
+
+# --- fragment bombs (issue 17, finding 1) ---------------------------------------------------
+
+
+def fragment_bomb(levels: int, leaf: str = "ping") -> str:
+    """``levels`` fragments, each spreading the next twice: 2^levels copies of ``leaf``."""
+    parts = ["query { ...F0 }"]
+    parts += [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    parts.append(f"fragment F{levels} on Query {{ {leaf} }}")
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "key"])
+async def test_a_fragment_bomb_is_refused_in_milliseconds_before_execution(
+    api, tenant, make_key, caller
+):
+    """21 fragments each spreading the next twice (about 800 bytes) used to make the depth,
+    alias and cost checks walk 2^21 selections: 13.5 s of CPU with the worker blocked."""
+    import time
+
+    key = await make_key(tenant) if caller == "key" else None
+    bomb = fragment_bomb(21)
+    assert len(bomb) < 1000
+    started = time.perf_counter()
+    refused = await api.gql(bomb, key=key)
+    elapsed = time.perf_counter() - started
+    assert refused["data"] is None
+    assert refused["errors"][0]["message"] == (
+        "the operation expands to 4194303 fragment spreads. Allowed: 500"
+    )
+    assert codes(refused)[0] == "query_too_complex"
+    assert "cost" not in refused["extensions"]  # refused in validation, never costed or run
+    assert elapsed < 1.0, elapsed  # (it took 13.5 s; a generous bound on a shared machine)
+
+
+async def test_limits_count_through_fragments_exactly_and_each_fragment_once(api, tenant, make_key):
+    from graphql import parse
+
+    from api.graphql.cost import query_cost
+
+    key = await make_key(tenant)
+    # 2^7 = 128 copies of the leaf through 255 spreads: within the spread bound, so the cost,
+    # depth and alias checks decide — each counting every copy, each fragment walked once.
+    assert query_cost(parse(fragment_bomb(7))) == 128
+    assert query_cost(parse(fragment_bomb(20))) == 2**20  # memoised: instant, still exact
+    # With a limit, counting stops at the first total past it: F8 (4,096) spread twice.
+    assert query_cost(parse(fragment_bomb(20)), limit=5000) == 8192
+    aliased = await api.gql(fragment_bomb(7, leaf="a: me { role }"), key=key)
+    assert [e["message"] for e in aliased["errors"]] == ["128 aliases found. Allowed: 30"]
+    page = "customers(first: 100) { nodes { name phone email } }"
+    costly = await api.gql(fragment_bomb(5, leaf=page), key=key)
+    assert codes(costly) == ["query_too_costly"]
+    assert costly["extensions"]["cost"]["requested"] > 5000
+    deep = "stats { valueClass }"
+    for _ in range(6):
+        deep = f"customers {{ nodes {{ {deep} }} }}"
+    too_deep = await api.gql(fragment_bomb(3, leaf=deep), key=key)
+    assert too_deep["data"] is None  # (the core schema has no cycle that deep: it is invalid too)
+    assert too_deep["errors"][0]["message"] == "'anonymous' exceeds maximum operation depth of 12"
+    fine = await api.gql(fragment_bomb(3, leaf="me { role }"), key=key)
+    assert fine["data"] == {"me": {"role": "owner"}}
+    assert fine["extensions"]["cost"] == {"requested": 8 * 2, "limit": 5000}
+
+
+async def test_fragment_definitions_are_bounded(api):
+    many = "query { ...F0 } " + " ".join(f"fragment F{i} on Query {{ ping }}" for i in range(101))
+    refused = await api.gql(many)
+    assert refused["data"] is None
+    assert "101 fragments found. Allowed: 100" in [e["message"] for e in refused["errors"]]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import types
 import uuid
+from typing import Any
 
 import pytest
 import strawberry
@@ -53,6 +55,58 @@ def test_two_plugins_contributing_the_same_field_fail_startup_naming_both():
     with pytest.raises(GraphQLContributionError) as exc:
         SchemaRegistry(clash_with_core)
     assert str(exc.value) == "Customer.name is contributed by both 'core' and 'gamma'"
+
+
+def test_two_registries_in_one_process_do_not_interfere():
+    """Each registry keeps its plugins' fields to itself: the core's classes are not changed."""
+    from core.graphql import Customer
+
+    before = [f.python_name for f in Customer.__strawberry_definition__.fields]
+    first = SchemaRegistry(
+        PluginRegistry(core_version="0.1.0").load([("alpha", _graphql_plugin("alpha", "alpha_x"))])
+    )
+    second = SchemaRegistry(
+        PluginRegistry(core_version="0.1.0").load([("beta", _graphql_plugin("beta", "beta_x"))])
+    )
+    a = first.for_modules(frozenset({"alpha", "beta"})).as_str()
+    b = second.for_modules(frozenset({"alpha", "beta"})).as_str()
+    assert "alphaX" in a and "betaX" not in a
+    assert "betaX" in b and "alphaX" not in b
+    assert [f.python_name for f in Customer.__strawberry_definition__.fields] == before
+
+
+def test_a_type_name_taken_twice_fails_startup_naming_both():
+    def plugin_with_type(plugin_id: str) -> types.ModuleType:
+        module = types.ModuleType(f"gql_type_{plugin_id}")
+        module.manifest = PluginManifest(id=plugin_id, name=plugin_id, version="1.0")  # type: ignore[attr-defined]
+
+        @strawberry.type(name="VisitCount", description="a count")
+        class VisitCount:
+            n: int = strawberry.field(description="n")
+
+        def resolve(info: Info) -> Any:
+            return VisitCount(n=1)
+
+        module.register_graphql = hookimpl(  # type: ignore[attr-defined]
+            lambda: [
+                GraphQLContribution(
+                    queries={
+                        f"{plugin_id}_visits": strawberry.field(
+                            resolver=resolve, graphql_type=VisitCount
+                        )
+                    }
+                )
+            ]
+        )
+        module.register_graphql.__name__ = "register_graphql"
+        return module
+
+    registry = PluginRegistry(core_version="0.1.0").load(
+        [("alpha", plugin_with_type("alpha")), ("beta", plugin_with_type("beta"))]
+    )
+    with pytest.raises(GraphQLContributionError) as exc:
+        SchemaRegistry(registry)
+    assert str(exc.value) == "type VisitCount is defined by both 'alpha' and 'beta'"
 
 
 def test_schemas_are_cached_per_contributing_module_set():
@@ -132,7 +186,34 @@ async def victim(other_tenant, owner, enable_plugins):
     )
     reward = await create_reward(other_tenant, owner, {"code": "B", "name": "b", "points_cost": 1})
     await adjust(other_tenant, owner, customer.id, 10, "seed", "seed")
-    _moved, coupon = await redeem_reward(other_tenant, owner, customer.id, reward["id"], "b")
+    moved, coupon = await redeem_reward(other_tenant, owner, customer.id, reward["id"], "b")
+    from core.calendars import set_festival, set_override
+
+    override = await set_override(
+        other_tenant, owner, {"kind": "closure", "start_date": "2026-03-01", "store_id": str(store)}
+    )
+    festival = await set_festival(
+        other_tenant,
+        owner,
+        {"code": "b_anniv", "name_zh": "B店庆", "rule": {"kind": "fixed", "month": 6, "day": 18}},
+    )
+    from core.activity import log_interaction
+    from core.kpis import set_target
+
+    target = await set_target(
+        other_tenant,
+        owner,
+        kpi="core.net_sales",
+        period="month",
+        period_start=dt.date(2026, 2, 1),
+        target="100",
+        store_id=store,
+        runtime=None,
+    )
+    interaction = await log_interaction(
+        other_tenant, owner, {"customer_id": str(customer.id), "channel": "phone", "content": "x"}
+    )
+    survey, response, survey_token = await _survey_of(other_tenant, owner, enable_plugins, customer)
     return {
         "tenant": other_tenant,
         "store": to_global_id("Store", store),
@@ -141,10 +222,37 @@ async def victim(other_tenant, owner, enable_plugins):
         "segment": to_global_id("Segment", segment["id"]),
         "reward": to_global_id("LoyaltyReward", reward["id"]),
         "coupon": coupon["code"],
+        "coupon_id": to_global_id("LoyaltyCoupon", coupon["id"]),
+        "override": to_global_id("CalendarOverride", override.id),
+        "festival": to_global_id("CalendarFestival", festival.id),
+        "entry": to_global_id("LoyaltyEntry", moved.id),
+        "interaction": to_global_id("Interaction", interaction),
         "task": to_global_id("Task", task),
         "staff": to_global_id("Staff", staff),
         "phone": "13987654321",
+        "kpi_target": to_global_id("KpiTarget", target["id"]),
+        "survey": to_global_id("Survey", survey),
+        "survey_response": to_global_id("SurveyResponse", response),
+        "survey_token": survey_token,
     }
+
+
+async def _survey_of(tenant, owner, enable_plugins, customer):
+    """Tenant B's published NPS survey, a response to it and a live invitation token."""
+    from plugins.surveys.answering import record_response
+    from plugins.surveys.catalog import create_survey, publish_survey
+    from tests.plugins.surveys.helpers import mint_invitation
+
+    await enable_plugins(tenant, "surveys")
+    question = {"key": "nps", "type": "nps", "required": True, "text": {"zh-CN": "推荐吗？"}}
+    survey = await create_survey(
+        tenant, owner, {"name": "B", "kind": "nps", "definition": {"questions": [question]}}
+    )
+    await publish_survey(tenant, owner, survey)
+    response = await record_response(
+        tenant, owner, survey, [{"question_key": "nps", "number": 9}], channel="phone"
+    )
+    return survey, response, await mint_invitation(tenant, survey, customer.id)
 
 
 def _errors(body, field):
@@ -170,18 +278,42 @@ PROBES = {
     "modules": (
         "{ modules { id } }",
         {},
-        lambda b, v, a: b["data"]["modules"] == [{"id": "loyalty"}, {"id": "sample"}],
+        lambda b, v, a: (
+            b["data"]["modules"] == [{"id": "loyalty"}, {"id": "sample"}, {"id": "surveys"}]
+        ),
     ),
-    "stores": ("{ stores { code } }", {}, lambda b, v, a: b["data"]["stores"] == []),
+    "stores": (
+        "{ stores { nodes { code } } }",
+        {},
+        lambda b, v, a: b["data"]["stores"] == {"nodes": []},
+    ),
+    "staffMembers": (
+        "{ staffMembers { nodes { login } } }",
+        {},
+        lambda b, v, a: b["data"]["staffMembers"] == {"nodes": []},
+    ),
+    "tasks": (
+        "query($s: ID!) { all: tasks { nodes { id } } theirs: tasks(filter: {storeId: $s}) { nodes { id } } }",
+        {},
+        lambda b, v, a: b["data"] == {"all": {"nodes": []}, "theirs": {"nodes": []}},
+    ),
+    "segmentFields": (
+        "{ segmentFields { field } }",
+        {},
+        lambda b, v, a: "loyalty_tier" in [f["field"] for f in b["data"]["segmentFields"]],
+    ),
     "customer": (
         "query($c: ID!) { customer(id: $c) { name } }",
         {},
         lambda b, v, a: b["data"]["customer"] is None,
     ),
     "node": (
-        "query($c: ID!, $s: ID!, $p: ID!, $g: ID!) { c: node(id: $c) { id } s: node(id: $s) { id } p: node(id: $p) { id } g: node(id: $g) { id } }",
+        "query($c: ID!, $s: ID!, $p: ID!, $g: ID!, $t: ID!, $st: ID!, $w: ID!, $cp: ID!, $e: ID!, $i: ID!, $sv: ID!, $sr: ID!) { c: node(id: $c) { id } s: node(id: $s) { id } p: node(id: $p) { id } g: node(id: $g) { id } t: node(id: $t) { id } st: node(id: $st) { id } w: node(id: $w) { id } cp: node(id: $cp) { id } e: node(id: $e) { id } i: node(id: $i) { id } sv: node(id: $sv) { id } sr: node(id: $sr) { id } }",
         {},
-        lambda b, v, a: b["data"] == {"c": None, "s": None, "p": None, "g": None},
+        lambda b, v, a: (
+            b["data"]
+            == dict.fromkeys(["c", "s", "p", "g", "t", "st", "w", "cp", "e", "i", "sv", "sr"])
+        ),
     ),
     "customerByPhone": (
         "query($phone: String!) { customerByPhone(phone: $phone) { id } }",
@@ -193,7 +325,11 @@ PROBES = {
         {},
         lambda b, v, a: b["data"] == {"all": {"nodes": [{"id": v["c2"]}]}, "mine": {"nodes": []}},
     ),
-    "segments": ("{ segments { name } }", {}, lambda b, v, a: b["data"]["segments"] == []),
+    "segments": (
+        "{ segments { nodes { name } } }",
+        {},
+        lambda b, v, a: b["data"]["segments"] == {"nodes": []},
+    ),
     "kpis": (
         'query($s: ID!) { kpis(from: "2020-01-01T00:00:00+08:00", to: "2040-01-01T00:00:00+08:00", storeId: $s) { salesCount activeCustomers newCustomers } }',
         {},
@@ -201,20 +337,42 @@ PROBES = {
             b["data"]["kpis"] == {"salesCount": 0, "activeCustomers": 0, "newCustomers": 0}
         ),
     ),
+    "staffKpis": (
+        'query($s: ID!) { staffKpis(from: "2020-01-01T00:00:00+08:00", to: "2040-01-01T00:00:00+08:00", storeId: $s) { rank } }',
+        {},
+        lambda b, v, a: b["data"]["staffKpis"] == [],
+    ),
+    "weeklyReport": (
+        'query($s: ID!) { weeklyReport(storeId: $s, weekStart: "2026-03-02") { url } }',
+        {},
+        lambda b, v, a: (
+            b["data"] is None and b["errors"][0]["extensions"]["code"] == "unknown_store"
+        ),
+    ),
+    "kpiTargetSet": (
+        'mutation($s: ID!) { kpiTargetSet(input: {kpi: "core.net_sales", period: MONTH, periodStart: "2026-02-01", target: "1", storeId: $s}) { errors { code } } }',
+        {},
+        lambda b, v, a: _errors(b, "kpiTargetSet") == ["unknown_store"],
+    ),
+    "kpiTargetRemove": (
+        "mutation($kt: ID!) { kpiTargetRemove(input: {id: $kt}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "kpiTargetRemove"),
+    ),
     "sampleVisitTotal": (
         "{ sampleVisitTotal }",
         {},
         lambda b, v, a: b["data"]["sampleVisitTotal"] == 0,
     ),
     "loyaltyCouponUse": (
-        "mutation($cc: String!) { loyaltyCouponUse(code: $cc) { errors { code } } }",
+        "mutation($cc: String!) { loyaltyCouponUse(input: {code: $cc}) { errors { code } } }",
         {},
         lambda b, v, a: _missing(b, "loyaltyCouponUse"),
     ),
     "loyaltyRewards": (
-        "{ loyaltyRewards { code } }",
+        "{ loyaltyRewards { nodes { code } } }",
         {},
-        lambda b, v, a: b["data"]["loyaltyRewards"] == [],
+        lambda b, v, a: b["data"]["loyaltyRewards"] == {"nodes": []},
     ),
     "loyaltyRewardCreate": (
         'mutation { loyaltyRewardCreate(input: {code: "R1", name: "r", pointsCost: 5}) { errors { code } } }',
@@ -222,7 +380,7 @@ PROBES = {
         lambda b, v, a: _errors(b, "loyaltyRewardCreate") == [],
     ),
     "loyaltyRewardRedeem": (
-        'mutation($c: ID!, $w: ID!) { loyaltyRewardRedeem(customerId: $c, rewardId: $w, idempotencyKey: "p3") { errors { code } } }',
+        'mutation($c: ID!, $w: ID!) { loyaltyRewardRedeem(input: {customerId: $c, rewardId: $w, idempotencyKey: "p3"}) { errors { code } } }',
         {},
         lambda b, v, a: _missing(b, "loyaltyRewardRedeem"),
     ),
@@ -232,24 +390,164 @@ PROBES = {
         lambda b, v, a: b["data"]["loyaltyLedger"]["nodes"] == [],
     ),
     "loyaltyRedeem": (
-        'mutation($c: ID!) { loyaltyRedeem(customerId: $c, points: 1, idempotencyKey: "p1") { errors { code } } }',
+        'mutation($c: ID!) { loyaltyRedeem(input: {customerId: $c, points: 1, idempotencyKey: "p1"}) { errors { code } } }',
         {},
         lambda b, v, a: _missing(b, "loyaltyRedeem"),
     ),
     "loyaltyAdjust": (
-        'mutation($c: ID!) { loyaltyAdjust(customerId: $c, points: 5, reason: "x", idempotencyKey: "p2") { errors { code } } }',
+        'mutation($c: ID!) { loyaltyAdjust(input: {customerId: $c, points: 5, reason: "x", idempotencyKey: "p2"}) { errors { code } } }',
         {},
         lambda b, v, a: _missing(b, "loyaltyAdjust"),
     ),
     "loyaltyReferralRecord": (
-        "mutation($c: ID!, $c2: ID!) { loyaltyReferralRecord(customerId: $c2, referrerId: $c) { errors { code } } }",
+        "mutation($c: ID!, $c2: ID!) { loyaltyReferralRecord(input: {customerId: $c2, referrerId: $c}) { errors { code } } }",
         {},
         lambda b, v, a: _missing(b, "loyaltyReferralRecord"),
+    ),
+    "surveys": (
+        "{ surveys { nodes { id } } }",
+        {},
+        lambda b, v, a: b["data"]["surveys"] == {"nodes": []},
+    ),
+    "survey": (
+        "query($sv: ID!) { survey(id: $sv) { id } }",
+        {},
+        lambda b, v, a: b["data"]["survey"] is None,
+    ),
+    "surveyResults": (
+        "query($sv: ID!, $s: ID!) { all: surveyResults(surveyId: $sv) { responses } store: surveyResults(surveyId: $sv, storeId: $s) { responses } }",
+        {},
+        lambda b, v, a: b["data"] == {"all": None, "store": None},
+    ),
+    "surveyForm": (
+        "query($tk: String!) { surveyForm(token: $tk) { form { title } errors { code } } }",
+        {},
+        lambda b, v, a: (
+            b["data"]["surveyForm"] == {"form": None, "errors": [{"code": "not_found"}]}
+        ),
+    ),
+    "surveyAnswer": (
+        'mutation($tk: String!) { surveyAnswer(input: {token: $tk, answers: [{questionKey: "nps", number: 9}]}) { accepted errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "surveyAnswer"),
+    ),
+    "surveyCreate": (
+        'mutation($sv: ID!) { surveyCreate(input: {name: "x", basedOnId: $sv}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "surveyCreate"),
+    ),
+    "surveyUpdate": (
+        'mutation($sv: ID!) { surveyUpdate(input: {id: $sv, name: "x"}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "surveyUpdate"),
+    ),
+    "surveyPublish": (
+        "mutation($sv: ID!) { surveyPublish(input: {id: $sv}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "surveyPublish"),
+    ),
+    "surveyClose": (
+        "mutation($sv: ID!) { surveyClose(input: {id: $sv}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "surveyClose"),
+    ),
+    "surveyInvite": (
+        "mutation($sv: ID!, $c2: ID!) { surveyInvite(input: {surveyId: $sv, customerIds: [$c2]}) { queued errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "surveyInvite"),
+    ),
+    "surveyTriggerSet": (
+        "mutation($sv: ID!) { surveyTriggerSet(input: {surveyId: $sv, kind: PURCHASE}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "surveyTriggerSet"),
+    ),
+    "surveyResponseRecord": (
+        'mutation($sv: ID!) { surveyResponseRecord(input: {surveyId: $sv, channel: PHONE, answers: [{questionKey: "nps", number: 9}]}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "surveyResponseRecord"),
+    ),
+    "surveyExport": (
+        "mutation($sv: ID!) { surveyExport(input: {surveyId: $sv, format: CSV}) { url errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "surveyExport"),
     ),
     "storeCreate": (
         'mutation { storeCreate(input: {code: "B1", name: "mine"}) { store { code } errors { code } } }',
         {},
         lambda b, v, a: b["data"]["storeCreate"] == {"store": {"code": "B1"}, "errors": []},
+    ),
+    "businessCalendar": (
+        'query($s: ID!) { businessCalendar(from: "2026-02-14", to: "2026-02-16", storeId: $s) { date } }',
+        {},
+        lambda b, v, a: b["data"] is None and b["errors"][0]["extensions"]["code"] == "not_found",
+    ),
+    "calendarOverrides": (
+        "{ calendarOverrides { nodes { id } } }",
+        {},
+        lambda b, v, a: b["data"]["calendarOverrides"] == {"nodes": []},
+    ),
+    "calendarFestivals": (
+        "{ calendarFestivals { code builtin } }",
+        {},
+        lambda b, v, a: all(f["builtin"] for f in b["data"]["calendarFestivals"]),
+    ),
+    "calendarOverrideSet": (
+        'mutation($s: ID!) { calendarOverrideSet(input: {kind: CLOSURE, startDate: "2026-03-01", storeId: $s}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "calendarOverrideSet"),
+    ),
+    "calendarOverrideRemove": (
+        "mutation($o: ID!) { calendarOverrideRemove(input: {id: $o}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "calendarOverrideRemove"),
+    ),
+    "calendarFestivalSet": (
+        'mutation($f: ID!) { calendarFestivalSet(input: {id: $f, code: "anniv", nameZh: "店庆", rule: {kind: "fixed", month: 6, day: 18}}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "calendarFestivalSet"),
+    ),
+    "calendarFestivalRemove": (
+        "mutation($f: ID!) { calendarFestivalRemove(input: {id: $f}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "calendarFestivalRemove"),
+    ),
+    "calendarSettingsSet": (
+        "mutation { calendarSettingsSet(input: {leapDayBirthday: MAR1}) { settings { leapDayBirthday } errors { code } } }",
+        {},
+        lambda b, v, a: (
+            b["data"]["calendarSettingsSet"]
+            == {"settings": {"leapDayBirthday": "MAR1"}, "errors": []}
+        ),
+    ),
+    "storeUpdate": (
+        'mutation($s: ID!) { storeUpdate(input: {id: $s, name: "mine now"}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "storeUpdate"),
+    ),
+    "storeClose": (
+        "mutation($s: ID!) { storeClose(input: {id: $s}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "storeClose"),
+    ),
+    "staffUpdate": (
+        'mutation($st: ID!) { staffUpdate(input: {id: $st, name: "x"}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "staffUpdate"),
+    ),
+    "staffDeactivate": (
+        "mutation($st: ID!) { staffDeactivate(input: {id: $st}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "staffDeactivate"),
+    ),
+    "staffUnlock": (
+        "mutation($st: ID!) { staffUnlock(input: {id: $st}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "staffUnlock"),
+    ),
+    "staffPasswordChange": (
+        'mutation($st: ID!) { staffPasswordChange(input: {id: $st, newPassword: "a-new-password-1"}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "staffPasswordChange"),
     ),
     "staffCreate": (
         'mutation($s: ID!) { staffCreate(input: {login: "x1", name: "x", password: "long-password-1", role: "cashier", storeIds: [$s]}) { errors { code } } }',
@@ -257,7 +555,7 @@ PROBES = {
         lambda b, v, a: _errors(b, "staffCreate") == ["unknown_store"],
     ),
     "staffLogin": (
-        'mutation($t: String!) { staffLogin(tenant: $t, login: "bstaff", password: "wrong-password-1") { token errors { code } } }',
+        'mutation($t: String!) { staffLogin(input: {tenant: $t, login: "bstaff", password: "wrong-password-1"}) { token errors { code } } }',
         {},
         lambda b, v, a: _errors(b, "staffLogin") == ["invalid_credentials"],
     ),
@@ -267,27 +565,27 @@ PROBES = {
         lambda b, v, a: _errors(b, "customerCreate") == ["unknown_store"],
     ),
     "customerUpdate": (
-        'mutation($c: ID!) { customerUpdate(id: $c, input: {name: "x"}) { errors { code } } }',
+        'mutation($c: ID!) { customerUpdate(input: {id: $c, name: "x"}) { errors { code } } }',
         {},
         lambda b, v, a: _missing(b, "customerUpdate"),
     ),
     "customerMerge": (
-        "mutation($c: ID!, $c2: ID!) { customerMerge(sourceId: $c, targetId: $c2) { errors { code } } }",
+        "mutation($c: ID!, $c2: ID!) { customerMerge(input: {sourceId: $c, targetId: $c2}) { errors { code } } }",
         {},
         lambda b, v, a: _missing(b, "customerMerge"),
     ),
     "customerErase": (
-        "mutation($c: ID!) { customerErase(id: $c) { errors { code } } }",
+        "mutation($c: ID!) { customerErase(input: {id: $c}) { errors { code } } }",
         {},
         lambda b, v, a: _missing(b, "customerErase"),
     ),
     "customerExport": (
-        "mutation($c: ID!) { customerExport(id: $c) { data errors { code } } }",
+        "mutation($c: ID!) { customerExport(input: {id: $c}) { data errors { code } } }",
         {},
         lambda b, v, a: _missing(b, "customerExport"),
     ),
     "consentSet": (
-        'mutation($c: ID!) { consentSet(input: {customerId: $c, purpose: "marketing", granted: true}) { errors { code } } }',
+        "mutation($c: ID!) { consentSet(input: {customerId: $c, purpose: MARKETING, granted: true}) { errors { code } } }",
         {},
         lambda b, v, a: _missing(b, "consentSet"),
     ),
@@ -302,7 +600,7 @@ PROBES = {
         lambda b, v, a: _missing(b, "purchaseRefund"),
     ),
     "interactionLog": (
-        'mutation($c: ID!) { interactionLog(input: {customerId: $c, channel: "phone", content: "x"}) { errors { code } } }',
+        'mutation($c: ID!) { interactionLog(input: {customerId: $c, channel: PHONE, content: "x"}) { errors { code } } }',
         {},
         lambda b, v, a: _missing(b, "interactionLog"),
     ),
@@ -312,7 +610,7 @@ PROBES = {
         lambda b, v, a: _missing(b, "taskCreate"),
     ),
     "taskComplete": (
-        "mutation($t: ID!) { taskComplete(id: $t) { errors { code } } }",
+        "mutation($t: ID!) { taskComplete(input: {id: $t}) { errors { code } } }",
         {},
         lambda b, v, a: _missing(b, "taskComplete"),
     ),
@@ -346,7 +644,8 @@ def test_every_root_field_has_a_cross_tenant_probe():
 async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_plugins):
     from core.customers.service import create_customer
 
-    await enable_plugins(tenant, "sample", "loyalty")  # the all-plugins schema: every root field
+    # the all-plugins schema: every root field
+    await enable_plugins(tenant, "sample", "loyalty", "surveys")
     key = await make_key(tenant)
     own = await create_customer(tenant, owner, {"name": "A customer"})
     variables = {
@@ -358,19 +657,57 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "w": victim["reward"],
         "cc": victim["coupon"],
         "t": victim["task"],
+        "st": victim["staff"],
+        "cp": victim["coupon_id"],
+        "e": victim["entry"],
+        "i": victim["interaction"],
+        "o": victim["override"],
+        "f": victim["festival"],
         "phone": victim["phone"],
+        "kt": victim["kpi_target"],
+        "sv": victim["survey"],
+        "sr": victim["survey_response"],
+        # B's secret under A's slug: a token names its tenant, another tenant's is not_found
+        "tk": f"{tenant.slug}.{victim['survey_token'].split('.', 1)[1]}",
     }
     for name, (document, _extra, check) in PROBES.items():
         used = {k: v for k, v in variables.items() if f"${k}" in document}
         if name == "staffLogin":
             used = {"t": victim["tenant"].slug}
-        body = await api.gql(document, used, key=None if name == "ping" else key)
+        public = name in ("ping", "surveyForm", "surveyAnswer")
+        body = await api.gql(document, used, key=None if public else key)
         assert check(body, variables, tenant), (name, body)
         # Indistinguishable: the same call with IDs that exist nowhere answers the same.
         fresh = {k: _fresh(v) for k, v in used.items()}
         if fresh != used and name != "customers":
             again = await api.gql(document, fresh, key=key)
             assert _strip(again) == _strip(body), (name, body, again)
+        await _hostile_probe(api, name, document, used, None if name == "ping" else key)
+
+
+async def _hostile_probe(api, name, document, used, key):
+    """Issue 17: every root field refuses a NUL character or absurd nesting in its variables
+    and its literals as ``invalid_input`` on the field — never ``internal``, never a 5xx."""
+    import re
+
+    def refused(body, field):
+        assert body["data"] is None, (name, body)
+        assert [
+            (e["extensions"]["code"], e["extensions"].get("field")) for e in body["errors"]
+        ] == [("invalid_input", field)], (name, body)
+
+    for variable, value in used.items():
+        refused(await api.gql(document, {**used, variable: value + "\x00"}, key=key), variable)
+        deep: object = value
+        for _ in range(40):
+            deep = [deep]
+        body = await api.gql(document, {**used, variable: deep}, key=key)
+        refused(body, variable + ".0" * 32)
+    literal = re.search(r'(\w+): "([^"]*)"', document)
+    if literal is not None:
+        poisoned = document[: literal.end(2)] + "\\u0000" + document[literal.end(2) :]
+        body = await api.gql(poisoned, used, key=key)
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "invalid_input"
 
 
 def _fresh(value):
@@ -381,7 +718,14 @@ def _fresh(value):
 
 
 def _strip(body):
-    return {k: v for k, v in body.items() if k != "extensions"}
+    """The body without what differs per request (the request id, the cost)."""
+    errors = [
+        {**e, "extensions": {k: v for k, v in e.get("extensions", {}).items() if k != "requestId"}}
+        for e in body.get("errors", [])
+    ]
+    return {k: v for k, v in body.items() if k != "extensions"} | (
+        {"errors": errors} if errors else {}
+    )
 
 
 # --- authorization matrix -----------------------------------------------------------------------
@@ -389,8 +733,8 @@ def _strip(body):
 ROLE_OPERATIONS = {
     "storeCreate": 'mutation { storeCreate(input: {code: "Z%s", name: "z"}) { errors { code } } }',
     "customerCreate": 'mutation { customerCreate(input: {name: "z"}) { errors { code } } }',
-    "customerExport": "mutation($c: ID!) { customerExport(id: $c) { errors { code } } }",
-    "customerErase": "mutation($c: ID!) { customerErase(id: $c) { errors { code } } }",
+    "customerExport": "mutation($c: ID!) { customerExport(input: {id: $c}) { errors { code } } }",
+    "customerErase": "mutation($c: ID!) { customerErase(input: {id: $c}) { errors { code } } }",
     "purchaseRecord": 'mutation($s: ID!) { purchaseRecord(input: {storeId: $s, lines: [{sku: "a", unitPrice: "1"}]}) { errors { code } } }',
     "segmentCreate": 'mutation { segmentCreate(input: {name: "s%s", filter: {all: [{field: "value_class", op: "eq", value: "regular"}]}}) { errors { code } } }',
     "kpis": '{ kpis(from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { salesCount } }',

@@ -119,7 +119,8 @@ async def test_every_unique_index_leads_with_tenant_id(pg_only):
     async with pg_only.engine.pool.acquire() as conn:
         rows = await conn.fetch(
             "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-            "AND indexname NOT LIKE '%_pkey' AND tablename NOT IN ('tenant', 'migration')"
+            "AND indexname NOT LIKE '%_pkey' AND tablename IN (SELECT table_name FROM "
+            "information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id')"
         )
     offenders = [r["indexname"] for r in rows if "(tenant_id" not in r["indexdef"]]
     assert offenders == []

@@ -244,3 +244,53 @@ async def test_webhook_channel_signs_and_retries_on_server_error(db, owner):
     signature = hmac.new(b"whsec-123", body, hashlib.sha256).hexdigest()
     assert f"x-mendian-signature: sha256={signature}" in head.lower()
     assert json.loads(body)["to"] == "+8613912340107"
+
+
+async def test_staff_notices_skip_consent_and_quiet_hours_and_need_an_address(tenant, owner):
+    """A notice to a staff member (an escalation, a report) is transactional: no consent, no
+    cap, no quiet hours; it needs the member's work address and an active member."""
+    from tenants.credentials import create_staff
+    from tenants.staff import deactivate_staff
+
+    base = {"name": "店长", "password": "a-long-password", "role": "store_manager"}
+    reachable = await create_staff(tenant, owner, base | {"login": "mgr1", "phone": "13800000001"})
+    silent = await create_staff(tenant, owner, base | {"login": "mgr2"})
+    gone = await create_staff(tenant, owner, base | {"login": "mgr3", "phone": "13800000003"})
+    await deactivate_staff(tenant, owner, gone)
+    late = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)  # 23:00 in Asia/Shanghai
+
+    def notice(staff_id, key):
+        return MessageRequest(
+            customer_id=None,
+            staff_id=staff_id,
+            channel="log",
+            template_key="generic",
+            idempotency_key=key,
+            source="test",
+            purpose="service",
+            context={"subject": "升级", "text": "投诉即将超时"},
+        )
+
+    result = await enqueue_many(
+        tenant,
+        [notice(reachable, "n1"), notice(silent, "n2"), notice(gone, "n3")],
+        CHANNELS,
+        now=late,
+    )
+    assert (result.queued, result.deferred, dict(result.suppressed)) == (
+        1,
+        0,
+        {"no_address": 1, "unknown_staff": 1},
+    )
+    await send_due(tenant, CHANNELS, now=late)
+    async with tenant_tx(tenant.id, write=False):
+        sent = await MessageLog.select(MessageLog.to_masked, MessageLog.body)
+    assert [(r["to_masked"], r["body"]) for r in sent] == [
+        ("138****0001", "店长，您好：投诉即将超时")
+    ]
+    with pytest.raises(ValidationFailed):
+        await enqueue_many(
+            tenant,
+            [dataclasses.replace(notice(reachable, "n4"), customer_id=reachable)],
+            CHANNELS,
+        )

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from core import ScheduledJob
-from core.audit import audit
+from core.auditing import audit
 from core.context import Actor
 from core.db import tenant_tx
 from core.jobs import JobTable, saq_functions, saq_queue, slot_of
@@ -84,7 +84,10 @@ async def test_saq_runs_tenant_jobs_and_deduplicates_slots(
     try:
         fanout = await queue.enqueue("fanout", job="ticker.tick")
         assert fanout is not None
-        worker = Worker(queue, functions=functions, burst=True, dequeue_timeout=1, concurrency=2)
+        # One slot: a burst worker stops once a slot finds the queue empty for dequeue_timeout,
+        # so with two, a fan-out longer than that (many tenants in the session's database)
+        # ended the worker before the jobs it enqueued ran.
+        worker = Worker(queue, functions=functions, burst=True, dequeue_timeout=1, concurrency=1)
         await asyncio.wait_for(worker.start(), 30)
         # Other tests' tenants may have the plugin too: the fan-out covers every enabled tenant.
         assert seen.count(tenant.id) == 1 and other_tenant.id not in seen

@@ -7,7 +7,7 @@ import uuid
 import msgspec
 import pytest
 
-from core.audit import audit
+from core.auditing import audit
 from core.context import Actor
 from core.customers import create_customer
 from core.db import tenant_tx
@@ -108,7 +108,7 @@ async def test_sample_plugin_installed_with_pip_works_end_to_end(
     assert not {m.id: m for m in await list_modules(other_tenant, runtime)}["sample"].enabled
     from core.privacy import export_customer
 
-    exported = await export_customer(tenant, owner, c.id)
+    exported = await export_customer(tenant, owner, c.id, runtime=runtime)
     assert exported["plugins"]["sample"] == {"visits": [str(p.id)]}
 
 

@@ -1,8 +1,9 @@
 """Stateful property test: the ledger against a simple reference model.
 
-Sales, refunds (one line or everything left), redemptions, adjustments and — with a return
-window — the release of pending points, in any order; after every step the account (points,
-pending points, growth) equals the model, equals the sum of its entries, and is never negative.
+Sales, refunds (one line or everything left), redemptions (some paying for a sale, whose
+refunds return the refunded share of them), adjustments and — with a return window — the
+release of pending points, in any order; after every step the account (points,
+pending points, growth) equals the model, equals the sums of its entries, and is never negative.
 Each example runs in its own event loop with its own connection pool (hypothesis drives sync
 tests), on every backend the session tests (SQLite, and PostgreSQL as the RLS-bound role).
 """
@@ -14,6 +15,7 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +32,7 @@ operations = st.lists(
         st.tuples(st.just("refund_line"), st.integers(0, 20), st.just(0)),
         st.tuples(st.just("refund_rest"), st.integers(0, 20), st.just(0)),
         st.tuples(st.just("redeem"), st.integers(1, 400), st.just(0)),
+        st.tuples(st.just("redeem_for"), st.integers(1, 400), st.integers(0, 20)),
         st.tuples(st.just("adjust"), st.integers(-400, 400).filter(bool), st.just(0)),
         st.tuples(st.just("release"), st.just(0), st.just(0)),
     ),
@@ -47,6 +50,8 @@ class Sale:
     taken_growth: int = 0
     refunded: set[int] = field(default_factory=set)
     pending: bool = False  # earned into the pending balance, not yet released
+    paid: int = 0  # points redeemed naming this sale
+    restored: int = 0  # of those, returned by its refunds
 
 
 @dataclass
@@ -56,8 +61,15 @@ class Model:
     pending: int = 0
     sales: list[Sale] = field(default_factory=list)
 
-    def reverse(self, sale: Sale, share: Decimal) -> None:
-        """The refunded share, rounded up, never more than earned; taken from pending while the
+    def restore(self, sale: Sale, share: Fraction) -> None:
+        """Points paid for the sale: the refunded share (exact, rounded down) comes back, never
+        more than were paid; before the sale's own points are taken back."""
+        points = min(sale.paid - sale.restored, math.floor(sale.paid * share))
+        sale.restored += points
+        self.points += points
+
+    def reverse(self, sale: Sale, share: Fraction) -> None:
+        """The refunded share (exact), rounded up, never more than earned; taken from pending while the
         sale's points are pending, else from points never below zero (what was already spent
         is not taken); growth always."""
         points = min(sale.earned - sale.taken_points, math.ceil(sale.earned * share))
@@ -85,13 +97,12 @@ async def _scenario(settings_, ops: list[tuple[str, int, int]], window: bool) ->
 
     from core import ValidationFailed
     from core.bootstrap import close_database, open_database
-    from core.customers.service import create_customer
+    from core.customers import create_customer
     from core.db import fetch, tenant_tx
     from core.plugins import get_runtime
     from core.plugins.delivery import deliver_pending
     from core.purchases import record_purchase, record_refund
     from plugins.loyalty.ledger import adjust, redeem, release_pending, standings
-    from plugins.loyalty.settings import settings_for
     from tenants.modules import enable_module
     from tenants.service import create_store, create_tenant
 
@@ -156,12 +167,23 @@ async def _scenario(settings_, ops: list[tuple[str, int, int]], window: bool) ->
                 )
                 sale.refunded |= set(lines)
                 refunded = sum(sale.lines[n - 1] for n in lines)
-                model.reverse(sale, Decimal(refunded) / Decimal(sum(sale.lines)))
-            elif kind == "redeem":
+                model.restore(sale, Fraction(refunded, sum(sale.lines)))
+                model.reverse(sale, Fraction(refunded, sum(sale.lines)))
+            elif kind == "redeem" or (kind == "redeem_for" and model.sales):
+                paying = model.sales[b % len(model.sales)] if kind == "redeem_for" else None
                 try:
-                    await redeem(tenant, OWNER, customer, a, f"r{step}")
+                    await redeem(
+                        tenant,
+                        OWNER,
+                        customer,
+                        a,
+                        f"r{step}",
+                        purchase_id=paying.id if paying else None,
+                    )
                     assert a <= model.points
                     model.points -= a
+                    if paying is not None:
+                        paying.paid += a
                 except ValidationFailed:
                     assert a > model.points
             elif kind == "adjust":
@@ -174,7 +196,8 @@ async def _scenario(settings_, ops: list[tuple[str, int, int]], window: bool) ->
             await deliver_pending(runtime, tenant)
             if kind == "release":
                 later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
-                await release_pending(tenant, await settings_for(tenant), later)
+                loyalty_settings = await runtime.plugin_settings(tenant.id, "loyalty")
+                await release_pending(tenant, loyalty_settings, later)
                 model.release()
                 await deliver_pending(runtime, tenant)
             points, growth, _tier, pending = (await standings(tenant, [customer])).get(
@@ -188,11 +211,15 @@ async def _scenario(settings_, ops: list[tuple[str, int, int]], window: bool) ->
             assert points >= 0 and pending >= 0
             async with tenant_tx(tenant.id, write=False):
                 sums = await fetch(
-                    "SELECT COALESCE(SUM(points), 0) AS p, COALESCE(SUM(pending), 0) AS n "
-                    "FROM loyalty_entry WHERE tenant_id = {}",
+                    "SELECT COALESCE(SUM(points), 0) AS p, COALESCE(SUM(pending), 0) AS n, "
+                    "COALESCE(SUM(growth), 0) AS g FROM loyalty_entry WHERE tenant_id = {}",
                     tenant.id,
                 )
-            assert (int(sums[0]["p"]), int(sums[0]["n"])) == (points, pending)
+            assert (int(sums[0]["p"]), int(sums[0]["n"]), int(sums[0]["g"])) == (
+                points,
+                pending,
+                growth,
+            )
     finally:
         await close_database()
 

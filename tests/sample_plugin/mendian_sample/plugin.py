@@ -1,12 +1,19 @@
 """The sample plugin's manifest and hooks."""
 
-from typing import Any
 from uuid import UUID
 
 import msgspec
 from strawberry.types import Info
 
-from core import PluginManifest, hookimpl
+from core import (
+    Customer,
+    GraphQLContribution,
+    PluginManifest,
+    TenantInfo,
+    context_of,
+    hookimpl,
+    tenant_tx,
+)
 
 
 class SampleSettings(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,7 +43,9 @@ async def on_purchase_recorded(tenant, event):
     customer = event.get("customer_id")
     await SampleVisit.insert(
         SampleVisit(
-            purchase_id=UUID(event["purchase_id"]), customer_id=UUID(customer) if customer else None
+            purchase_id=UUID(event["purchase_id"]),
+            customer_id=UUID(customer) if customer else None,
+            kind=event.get("kind", "sale"),
         )
     )
 
@@ -58,9 +67,8 @@ async def customer_erase_data(tenant, customer_id):
     await SampleVisit.update({SampleVisit.note: ""}).where(SampleVisit.customer_id == customer_id)
 
 
-async def _visit_counts(tenant, customer_ids):
+async def _visit_counts(tenant: TenantInfo, customer_ids: list[UUID]) -> list[int]:
     """One statement for a whole page of customers (a DataLoader batch)."""
-    from core.db import tenant_tx
     from mendian_sample.tables import SampleVisit
 
     async with tenant_tx(tenant.id, write=False):
@@ -73,17 +81,13 @@ async def _visit_counts(tenant, customer_ids):
     return [counts.get(c, 0) for c in customer_ids]
 
 
-async def resolve_customer_visits(root: Any, info: Info) -> int:
-    from core.graphql import context_of
-
+async def resolve_customer_visits(root: Customer, info: Info) -> int:
     ctx = context_of(info)
     tenant, _actor = ctx.caller()
     return await ctx.loader("sample.visits", lambda ids: _visit_counts(tenant, ids)).load(root.uid)
 
 
 async def resolve_sample_visit_total(info: Info) -> int:
-    from core.db import tenant_tx
-    from core.graphql import context_of
     from mendian_sample.tables import SampleVisit
 
     tenant, actor = context_of(info).caller()
@@ -95,8 +99,6 @@ async def resolve_sample_visit_total(info: Info) -> int:
 @hookimpl
 def register_graphql():
     import strawberry
-
-    from core.graphql import GraphQLContribution
 
     return [
         GraphQLContribution(
