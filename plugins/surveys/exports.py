@@ -5,26 +5,32 @@ download (``surveyExport`` hands out a five-minute link)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import secrets
 import zoneinfo
 from typing import Any
 from uuid import UUID, uuid4
 
-from core import Actor, NotFound, TenantInfo, audit, fetch, insert_rows, json_text, tenant_tx
+from core import (
+    EXPORT_TYPES,
+    Actor,
+    NotFound,
+    TenantInfo,
+    audit,
+    fetch,
+    insert_rows,
+    json_text,
+    table_file,
+    tenant_tx,
+)
 from plugins.surveys.definitions import parse_definition, text_of
 from plugins.surveys.responses import answers_of
 from plugins.surveys.scoring import scope
 
 __all__ = ["FORMATS", "create_download", "export_rows", "redeem_download", "render"]
 
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-}
+FORMATS = EXPORT_TYPES
 MAX_ROWS = 200_000
 DOWNLOAD_MINUTES = 5
 
@@ -98,31 +104,9 @@ async def export_rows(
     return header, out
 
 
-def _safe(value: Any) -> Any:
-    """Cells a spreadsheet would run as a formula are prefixed with a quote (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def render(header: list[str], rows: list[list[Any]], fmt: str) -> bytes:
-    """The file's bytes in ``fmt`` (``csv`` or ``xlsx``)."""
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows([[_safe(c) if c is not None else "" for c in r] for r in rows])
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("responses")
-    sheet.append(header)
-    for r in rows:
-        sheet.append([_safe(c) for c in r])
-    data = io.BytesIO()
-    book.save(data)
-    return data.getvalue()
+    """The file's bytes in ``fmt`` (``csv`` or ``xlsx``; formula-like cells quoted)."""
+    return table_file(header, rows, fmt, title="responses")
 
 
 async def create_download(

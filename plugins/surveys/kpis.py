@@ -105,13 +105,75 @@ async def nps_by_staff(tenant: TenantInfo, start: Any, end: Any, store: UUID | N
     return await _nps_by("staff_id", tenant, start, end, store)
 
 
+async def nps_per_staff(
+    tenant: TenantInfo, start: Any, end: Any, store: UUID | None
+) -> dict[UUID, float | None]:
+    """``staffKpis``' dimension of ``nps``: the NPS of the customers each staff member served."""
+    by = await _nps_by("staff_id", tenant, start, end, store)
+    return {UUID(k): v["nps"] for k, v in by.items()}
+
+
+async def csat_per_staff(
+    tenant: TenantInfo, start: Any, end: Any, store: UUID | None
+) -> dict[UUID, float | None]:
+    """``staffKpis``' dimension of ``csat``."""
+    where, args = _where(tenant, start, end, store)
+    rows = await fetch(
+        "SELECT staff_id AS k, SUM(CASE WHEN csat >= 4 THEN 1 ELSE 0 END) AS s, "
+        f"COUNT(csat) AS n FROM surveys_response WHERE {where} AND staff_id IS NOT NULL "
+        "AND csat IS NOT NULL GROUP BY staff_id",
+        *args,
+    )
+    return {UUID(str(r["k"])): _number(percent(int(r["s"] or 0), int(r["n"] or 0))) for r in rows}
+
+
+async def responses_per_staff(
+    tenant: TenantInfo, start: Any, end: Any, store: UUID | None
+) -> dict[UUID, int]:
+    where, args = _where(tenant, start, end, store)
+    rows = await fetch(
+        f"SELECT staff_id AS k, COUNT(*) AS n FROM surveys_response WHERE {where} "
+        "AND staff_id IS NOT NULL GROUP BY staff_id",
+        *args,
+    )
+    return {UUID(str(r["k"])): int(r["n"]) for r in rows}
+
+
+def _label(zh: str, en: str) -> dict[str, str]:
+    return {"zh-CN": zh, "en": en}
+
+
 def kpis() -> list[KpiDefinition]:
     return [
-        KpiDefinition("responses", "Survey responses in the period", responses),
-        KpiDefinition("nps", "Net Promoter Score (-100 to 100) of the period", nps),
-        KpiDefinition("csat", "CSAT: % of satisfied answers (4 or 5)", csat),
         KpiDefinition(
-            "response_rate", "% of invitations sent in the period answered", response_rate
+            "responses",
+            "Survey responses in the period",
+            responses,
+            by_staff=responses_per_staff,
+            label=_label("问卷回复", "Survey responses"),
+        ),
+        KpiDefinition(
+            "nps",
+            "Net Promoter Score (-100 to 100) of the period",
+            nps,
+            by_staff=nps_per_staff,
+            label=_label("净推荐值", "NPS"),
+            accumulates=False,
+        ),
+        KpiDefinition(
+            "csat",
+            "CSAT: % of satisfied answers (4 or 5)",
+            csat,
+            by_staff=csat_per_staff,
+            label=_label("满意度", "CSAT"),
+            accumulates=False,
+        ),
+        KpiDefinition(
+            "response_rate",
+            "% of invitations sent in the period answered",
+            response_rate,
+            label=_label("回复率", "Response rate"),
+            accumulates=False,
         ),
         KpiDefinition("nps_by_store", "NPS and responses per store", nps_by_store),
         KpiDefinition("nps_by_staff", "NPS and responses per staff member served", nps_by_staff),

@@ -23,6 +23,7 @@ from litestar.params import FromPath
 
 import core  # core.throttle: `from core import throttle` reads as the submodule to import-linter
 from core import (
+    PAGE_HEADERS,
     Conflict,
     NotFound,
     Pages,
@@ -70,13 +71,7 @@ MESSAGES = {
     "scan": {"zh-CN": "扫码评价本店服务", "en": "Scan to tell us how we did"},
 }
 pages = Pages("plugins.surveys", messages=MESSAGES)
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-}
+HEADERS = PAGE_HEADERS
 
 
 def _html(body: str, status: int = 200, extra: Mapping[str, str] | None = None) -> Response[str]:

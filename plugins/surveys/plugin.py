@@ -97,6 +97,27 @@ def register_segment_conditions() -> list[Any]:
 
 
 @hookimpl
+def register_report_sections() -> list[Any]:
+    from plugins.surveys.report import report_sections
+
+    return report_sections()
+
+
+@hookimpl
+def demo_settings() -> dict[str, Any]:
+    from plugins.surveys.demo import DEMO_SETTINGS
+
+    return DEMO_SETTINGS
+
+
+@hookimpl
+async def seed_demo(tenant: TenantInfo, demo: Any, settings: SurveysSettings) -> None:
+    from plugins.surveys.demo import seed
+
+    await seed(tenant, demo, settings)
+
+
+@hookimpl
 def register_kpis() -> list[Any]:
     from plugins.surveys.kpis import kpis
 
