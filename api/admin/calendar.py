@@ -82,7 +82,8 @@ async def calendar_schedule_remove(year: FromPath[int]) -> None:
     from core.calendars import remove_loaded_schedule
     from core.errors import NotFound
 
-    if not await remove_loaded_schedule(platform_actor(), year):
+    # a year a date cannot have is not loaded either (and would overflow the column)
+    if not 1 <= year <= 9999 or not await remove_loaded_schedule(platform_actor(), year):
         raise NotFound("no schedule loaded for this year", field="year")
 
 

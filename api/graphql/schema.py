@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Iterator
+from decimal import Decimal
 from inspect import isawaitable
 from types import SimpleNamespace
 from typing import Any
@@ -61,6 +62,7 @@ from core.graphql import (
     Store,
     context_of,
 )
+from core.graphql.kit import DECIMAL
 from core.plugins import PluginRegistry
 
 __all__ = [
@@ -182,6 +184,7 @@ class ModuleSchema(strawberry.Schema):
         self._extra = extra or {}
         self._nodes = nodes or {}
         self._prepared: dict[tuple[str, str | None], DocumentNode] = {}
+        kwargs.setdefault("scalar_overrides", {Decimal: DECIMAL})  # strict digits (issue 17)
         super().__init__(**kwargs)
 
     def node_loader(self, type_name: str) -> NodeResolver | None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from core.plugins.runtime import PluginRuntime
 
 __all__ = [
+    "DECIMAL",
     "EXTENSION_POINTS",
     "ID_FIELDS",
     "MAX_FIRST",
@@ -60,6 +63,27 @@ __all__ = [
 ]
 
 EXTENSION_POINTS = ("Customer", "Store", "Purchase")
+# A decimal as the API accepts it: ASCII digits, an optional sign and fraction — no exponent
+# ("1E+2"), no other script's digits (Arabic-Indic, full-width), no NaN or Infinity.
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,28}(\.[0-9]{1,12})?", re.ASCII)
+
+
+def _parse_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError('a decimal is a string of digits, like "12.30"')
+    text = str(value)
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError("a decimal is ASCII digits with an optional sign and fraction (12.30)")
+    return Decimal(text)
+
+
+DECIMAL = strawberry.scalar(
+    Decimal,
+    name="Decimal",
+    description="Decimal (fixed-point)",
+    serialize=str,
+    parse_value=_parse_decimal,
+)
 MAX_FIRST = 100
 
 K = TypeVar("K", bound=Hashable)

@@ -855,3 +855,11 @@ async def test_the_openapi_document_describes_every_admin_route(anonymous):
     schema = spec["components"]["schemas"]["TenantCreate"]
     assert schema["required"] == ["name", "slug"]
     assert schema["properties"]["name"]["maxLength"] == 200
+
+
+@pytest.mark.parametrize("year", [0, 10_000, 2_000_154_940_341_562])
+async def test_removing_a_schedule_for_a_year_no_date_has_is_404(admin, year):
+    # a year beyond int4 once reached PostgreSQL and answered 500 (found by schemathesis)
+    response = await admin.delete(f"/admin/calendar/schedules/{year}")
+    assert response.status_code == 404, response.text
+    assert "no schedule loaded" in response.text

@@ -192,3 +192,41 @@ async def test_admin_bodies_with_nul_deep_nesting_or_no_stores_are_4xx(api, tena
     assert deeper.status_code == 400, deeper.text
     name = await api.http.post("/admin/tenants", json={"slug": "nul-x", "name": NUL}, headers=ADMIN)
     assert name.status_code == 400
+
+
+@pytest.mark.parametrize("amount", ["\u0661", "\uff11", "1E+2", "NaN", "Infinity", "1.", " 1"])
+async def test_money_is_ascii_digits_without_an_exponent(api, tenant, make_key, amount):
+    key = await make_key(tenant)
+    before = await rows(tenant)
+    sale = {**SALE, "lines": [{**SALE["lines"][0], "unitPrice": amount}]}
+    response = await post(api, {"query": RECORD, "variables": {"input": sale}}, key)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "invalid_input"
+    assert "ASCII digits" in error["message"]
+    assert await rows(tenant) == before
+
+
+async def test_money_in_plain_digits_still_works(api, tenant, make_key, store):
+    from core import to_global_id
+
+    key = await make_key(tenant)
+    sale = {
+        "storeId": to_global_id("Store", store),
+        "lines": [{"sku": "tea", "unitPrice": "12.30", "qty": "2"}],
+    }
+    response = await post(
+        api,
+        {
+            "query": "mutation($input: PurchaseRecordInput!) { purchaseRecord(input: $input) "
+            "{ purchase { amount } errors { code } } }",
+            "variables": {"input": sale},
+        },
+        key,
+    )
+    assert response.json()["data"]["purchaseRecord"] == {
+        "purchase": {"amount": "24.60"},
+        "errors": [],
+    }
