@@ -108,6 +108,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_tenant: str = "6000/minute"
     query_cost_limit: int = 5000
     public_url: str = "http://localhost:8000"  # where links in messages point (reports)
+    webhook_allow_private: bool = False  # webhooks to loopback/private addresses (on-premise)
 
     @property
     def secret_key(self) -> str:
@@ -199,6 +200,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_tenant=_rate(env, "MENDIAN_RATE_LIMIT_TENANT", "6000/minute"),
         query_cost_limit=_positive(env, "MENDIAN_QUERY_COST_LIMIT", 5000),
         public_url=_public_url(env),
+        webhook_allow_private=_bool(env, "MENDIAN_WEBHOOK_ALLOW_PRIVATE"),
     )
 
 

@@ -32,6 +32,7 @@ CORE_PERMISSIONS: dict[str, str] = {
     "audit:read": "Read the audit log",
     "calendar:manage": "Set business hours, holiday overrides, festivals and calendar settings",
     "kpis:write": "Set and remove KPI targets (audited)",
+    "webhooks:write": "See and manage the tenant's webhook subscriptions (audited)",
 }
 
 _READ = {"customers:read", "purchases:read", "interactions:read", "tasks:read", "stores:read"}

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
@@ -70,10 +71,10 @@ _DECIMAL = re.compile(r"[+-]?[0-9]{1,28}(\.[0-9]{1,12})?", re.ASCII)
 
 def _parse_decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError('a decimal is a string of digits, like "12.30"')
+        raise GraphQLError('a decimal is a string of digits, like "12.30"')
     text = str(value)
     if not _DECIMAL.fullmatch(text):
-        raise ValueError("a decimal is ASCII digits with an optional sign and fraction (12.30)")
+        raise GraphQLError("a decimal is ASCII digits with an optional sign and fraction (12.30)")
     return Decimal(text)
 
 

@@ -218,6 +218,11 @@ def _webhook_handler(
     async def post() -> None:
         import httpx
 
+        from core.webhooks import check_address, reveal_secret
+
+        await check_address(sub["url"])  # again at each POST: DNS may have changed
+        secret = reveal_secret(sub["secret"], UUID(str(sub["tenant_id"])))
+
         body = msgspec.json.encode(
             {
                 "id": str(event["id"]),
@@ -234,7 +239,7 @@ def _webhook_handler(
                     "Content-Type": "application/json",
                     "X-Mendian-Event": event["name"],
                     "X-Mendian-Event-Id": str(event["id"]),
-                    "X-Mendian-Signature": sign_webhook(sub["secret"], body),
+                    "X-Mendian-Signature": sign_webhook(secret, body),
                 },
             )
             response.raise_for_status()

@@ -214,7 +214,13 @@ async def victim(other_tenant, owner, enable_plugins):
         other_tenant, owner, {"customer_id": str(customer.id), "channel": "phone", "content": "x"}
     )
     survey, response, survey_token = await _survey_of(other_tenant, owner, enable_plugins, customer)
+    from core.webhooks import create_webhook
+
+    webhook, _secret = await create_webhook(
+        other_tenant, owner, url="https://example.com/b-hook", events=["purchase.recorded"]
+    )
     return {
+        "webhook": to_global_id("WebhookSubscription", webhook["id"]),
         "tenant": other_tenant,
         "store": to_global_id("Store", store),
         "customer": to_global_id("Customer", customer.id),
@@ -308,11 +314,11 @@ PROBES = {
         lambda b, v, a: b["data"]["customer"] is None,
     ),
     "node": (
-        "query($c: ID!, $s: ID!, $p: ID!, $g: ID!, $t: ID!, $st: ID!, $w: ID!, $cp: ID!, $e: ID!, $i: ID!, $sv: ID!, $sr: ID!) { c: node(id: $c) { id } s: node(id: $s) { id } p: node(id: $p) { id } g: node(id: $g) { id } t: node(id: $t) { id } st: node(id: $st) { id } w: node(id: $w) { id } cp: node(id: $cp) { id } e: node(id: $e) { id } i: node(id: $i) { id } sv: node(id: $sv) { id } sr: node(id: $sr) { id } }",
+        "query($c: ID!, $s: ID!, $p: ID!, $g: ID!, $t: ID!, $st: ID!, $w: ID!, $cp: ID!, $e: ID!, $i: ID!, $sv: ID!, $sr: ID!, $wh: ID!) { c: node(id: $c) { id } s: node(id: $s) { id } p: node(id: $p) { id } g: node(id: $g) { id } t: node(id: $t) { id } st: node(id: $st) { id } w: node(id: $w) { id } cp: node(id: $cp) { id } e: node(id: $e) { id } i: node(id: $i) { id } sv: node(id: $sv) { id } sr: node(id: $sr) { id } wh: node(id: $wh) { id } }",
         {},
         lambda b, v, a: (
             b["data"]
-            == dict.fromkeys(["c", "s", "p", "g", "t", "st", "w", "cp", "e", "i", "sv", "sr"])
+            == dict.fromkeys(["c", "s", "p", "g", "t", "st", "w", "cp", "e", "i", "sv", "sr", "wh"])
         ),
     ),
     "customerByPhone": (
@@ -353,6 +359,31 @@ PROBES = {
         'mutation($s: ID!) { kpiTargetSet(input: {kpi: "core.net_sales", period: MONTH, periodStart: "2026-02-01", target: "1", storeId: $s}) { errors { code } } }',
         {},
         lambda b, v, a: _errors(b, "kpiTargetSet") == ["unknown_store"],
+    ),
+    "webhookSubscriptions": (
+        "{ webhookSubscriptions { nodes { url } } }",
+        {},
+        lambda b, v, a: b["data"]["webhookSubscriptions"] == {"nodes": []},
+    ),
+    "webhookSubscriptionCreate": (
+        'mutation { webhookSubscriptionCreate(input: {url: "https://example.com/a", events: ["purchase.recorded"]}) { subscription { url } errors { code } } }',
+        {},
+        lambda b, v, a: _errors(b, "webhookSubscriptionCreate") == [],
+    ),
+    "webhookSubscriptionUpdate": (
+        "mutation($wh: ID!) { webhookSubscriptionUpdate(input: {id: $wh, active: false}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "webhookSubscriptionUpdate"),
+    ),
+    "webhookSubscriptionRotateSecret": (
+        "mutation($wh: ID!) { webhookSubscriptionRotateSecret(input: {id: $wh}) { secret errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "webhookSubscriptionRotateSecret"),
+    ),
+    "webhookSubscriptionDelete": (
+        "mutation($wh: ID!) { webhookSubscriptionDelete(input: {id: $wh}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "webhookSubscriptionDelete"),
     ),
     "kpiTargetRemove": (
         "mutation($kt: ID!) { kpiTargetRemove(input: {id: $kt}) { errors { code } } }",
@@ -667,6 +698,7 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "kt": victim["kpi_target"],
         "sv": victim["survey"],
         "sr": victim["survey_response"],
+        "wh": victim["webhook"],
         # B's secret under A's slug: a token names its tenant, another tenant's is not_found
         "tk": f"{tenant.slug}.{victim['survey_token'].split('.', 1)[1]}",
     }

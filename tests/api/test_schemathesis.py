@@ -137,10 +137,10 @@ def test_graphql_never_fails_with_a_server_error(graphql_target):
     headers = {"Authorization": f"Bearer {graphql_target['key']}"}
     schema = schemathesis.graphql.from_asgi("/graphql", graphql_target["app"], headers=headers)
     operations = {
-        "core": 18 + 28,
-        "sample": 18 + 28 + 1,
-        "loyalty": 18 + 28 + 8,
-        "surveys": 18 + 28 + 13,  # 4 queries (1 public), 9 mutations (1 public)
+        "core": 19 + 32,
+        "sample": 19 + 32 + 1,
+        "loyalty": 19 + 32 + 8,
+        "surveys": 19 + 32 + 13,  # 4 queries (1 public), 9 mutations (1 public)
     }  # roots
     assert len(list(schema.get_all_operations())) == operations[graphql_target["set"]]
 

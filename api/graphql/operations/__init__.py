@@ -22,10 +22,12 @@ from api.graphql.operations.reports import ReportQuery
 from api.graphql.operations.segments import SegmentMutation, SegmentQuery
 from api.graphql.operations.staff import PublicStaffMutation, StaffMutation, StaffQuery
 from api.graphql.operations.stores import StoreMutation, StoreQuery
+from api.graphql.operations.webhooks import WEBHOOK_NODES, WebhookMutation, WebhookQuery
 
 __all__ = ["CORE_NODES", "CoreMutation", "CoreQuery", "PublicMutation", "PublicQuery"]
 
 CORE_NODES.update(CALENDAR_NODES)  # node(id:) loads the calendar types too
+CORE_NODES.update(WEBHOOK_NODES)
 
 
 @strawberry.type(name="Query", description="Operations open to callers without credentials.")
@@ -52,6 +54,7 @@ class CoreQuery(
     SegmentQuery,
     KpiQuery,
     ReportQuery,
+    WebhookQuery,
     NodeQuery,
 ):
     pass
@@ -68,6 +71,7 @@ class CoreMutation(
     CalendarMutation,
     SegmentMutation,
     KpiMutation,
+    WebhookMutation,
 ):
     pass
 
