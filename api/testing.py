@@ -44,7 +44,15 @@ from core.db import (
     tenant_tx,
 )
 
-__all__ = ["BACKENDS", "PG_URL", "REQUIRE", "ApiClient", "make_tenant", "test_home"]
+__all__ = [
+    "BACKENDS",
+    "PG_URL",
+    "REQUIRE",
+    "ApiClient",
+    "StatementCounter",
+    "make_tenant",
+    "test_home",
+]
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 REQUIRE = os.environ.get("MENDIAN_REQUIRE_SERVICES") == "1"
@@ -254,6 +262,49 @@ def captured_messages() -> Callable[[TenantInfo], Awaitable[list[dict[str, Any]]
             return [dict(r) for r in await MessageLog.select().order_by(MessageLog.at)]
 
     return messages
+
+
+class StatementCounter:
+    """How many SQL statements reached the database driver since :meth:`reset` (asyncpg on
+    PostgreSQL, aiosqlite on SQLite) — every path counts: piccolo queries, ``core.fetch``'s
+    direct statements, transaction control (not the PRAGMA piccolo repeats on SQLite)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def reset(self) -> None:
+        self.count = 0
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> StatementCounter:
+    """``statements.reset()`` … ``statements.count``: statements sent to the driver (N+1
+    queries fail a test that compares two page sizes, whatever issues them)."""
+    import aiosqlite
+    from asyncpg.connection import Connection
+
+    counter = StatementCounter()
+
+    def counting(original: Any, *, only_without_args: bool = False) -> Any:
+        # not async: aiosqlite's execute() returns an awaitable context manager, kept as is
+        def wrapper(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            # piccolo sends "PRAGMA foreign_keys = 1" before each SQLite statement: not counted
+            pragma = isinstance(query, str) and query.lstrip()[:6].upper() == "PRAGMA"
+            if (not only_without_args or not args) and not pragma:
+                counter.count += 1
+            return original(self, query, *args, **kwargs)
+
+        return wrapper
+
+    # asyncpg: execute() without arguments goes straight to the protocol; with arguments it
+    # calls _execute(), which fetch/fetchrow/fetchval use too (counted once there).
+    monkeypatch.setattr(Connection, "execute", counting(Connection.execute, only_without_args=True))
+    monkeypatch.setattr(Connection, "_execute", counting(Connection._execute))
+    monkeypatch.setattr(Connection, "_executemany", counting(Connection._executemany))
+    for cls in (aiosqlite.Connection, aiosqlite.Cursor):
+        for name in ("execute", "executemany"):
+            monkeypatch.setattr(cls, name, counting(getattr(cls, name)))
+    return counter
 
 
 class ApiClient:
