@@ -81,7 +81,8 @@ async def test_staff_login_and_store_scope(tenant, owner, store):
     for slug, login, pw in (
         (tenant.slug, "cashier1", "wrong password!"),
         (tenant.slug, "ghost", "whatever12345"),
-        ("no-such-tenant", "cashier1", "correct horse battery"),
+        # a fresh unknown slug: failed logins are remembered (in Redis) across test runs
+        (f"no-such-{uuid.uuid4().hex[:8]}", "cashier1", "correct horse battery"),
     ):
         with pytest.raises(Forbidden) as err:
             await authenticate_staff(slug, login, pw)
