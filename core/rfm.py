@@ -16,7 +16,7 @@ from core.context import RFMThresholds, TenantInfo
 from core.db import tenant_tx
 from core.sql import run, uuid_expr
 
-__all__ = ["recompute_all", "recompute_customers", "score_params"]
+__all__ = ["apply_purchase", "recompute_all", "recompute_customers", "score_params"]
 
 
 def _score(column: str, prefix: str) -> str:
@@ -87,6 +87,73 @@ FROM (
 """
 
 
+def _recency(expr: str) -> str:
+    return _RECENCY.replace("last_at", expr)
+
+
+def _value_class(cnt: str, f: str, m: str) -> str:
+    return (
+        f"CASE WHEN {cnt} = 0 OR {f} <= 1 THEN 'potential' "
+        f"WHEN {f} >= :hv_f AND {m} >= :hv_m THEN 'high_value' ELSE 'regular' END"
+    )
+
+
+def _lifecycle(cnt: str, last: str) -> str:
+    return (
+        f"CASE WHEN {cnt} = 0 THEN 'prospect' WHEN {last} < :churned THEN 'churned' "
+        f"WHEN {last} < :at_risk THEN 'at_risk' WHEN {cnt} >= :loyal THEN 'loyal' "
+        f"WHEN {cnt} >= 2 THEN 'repeat' ELSE 'first_purchase' END"
+    )
+
+
+# One purchase applied to the stats it changes (the cashier path): every SET expression reads
+# the row being updated, never a snapshot beside it, so two concurrent sales to one customer
+# both count (PostgreSQL re-evaluates them on the row's latest version after the row lock).
+_CNT = "(purchase_count + :sale)"
+_TOTAL = "(total_spent_minor + :amount)"
+_LAST = "(CASE WHEN last_purchase_at IS NULL OR last_purchase_at < :at THEN :at ELSE last_purchase_at END)"
+_FIRST = (
+    "(CASE WHEN first_purchase_at IS NULL OR first_purchase_at > :at THEN :at "
+    "ELSE first_purchase_at END)"
+)
+_F, _M = _score(_CNT, "f"), _score(_TOTAL, "m")
+_APPLY_CHAIN = f"""
+UPDATE customer_stats SET
+    purchase_count = {_CNT},
+    total_spent_minor = {_TOTAL},
+    first_purchase_at = {_FIRST},
+    last_purchase_at = {_LAST},
+    r_score = {_recency(_LAST)}, f_score = {_F}, m_score = {_M},
+    value_class = {_value_class(_CNT, _F, _M)},
+    lifecycle = {_lifecycle(_CNT, _LAST)},
+    computed_at = :now
+WHERE tenant_id = :tenant AND customer_id = :cid
+"""
+_S_CNT = "(customer_store_stats.purchase_count + excluded.purchase_count)"
+_S_TOTAL = "(customer_store_stats.total_spent_minor + excluded.total_spent_minor)"
+_S_LAST = (
+    "(CASE WHEN customer_store_stats.last_purchase_at IS NULL OR "
+    "customer_store_stats.last_purchase_at < excluded.last_purchase_at "
+    "THEN excluded.last_purchase_at ELSE customer_store_stats.last_purchase_at END)"
+)
+_APPLY_STORE = f"""
+INSERT INTO customer_store_stats
+    (tenant_id, id, customer_id, store_id, purchase_count, total_spent_minor, last_purchase_at,
+     r_score, f_score, m_score)
+VALUES (:tenant, :id, :cid, :sid, :sale, :amount, :at, 0, 0, 0)
+ON CONFLICT (tenant_id, customer_id, store_id) DO UPDATE SET
+    purchase_count = {_S_CNT},
+    total_spent_minor = {_S_TOTAL},
+    last_purchase_at = {_S_LAST}
+"""
+_SCORE_STORE = f"""
+UPDATE customer_store_stats SET
+    r_score = {_recency("last_purchase_at")}, f_score = {_score("purchase_count", "f")},
+    m_score = {_score("total_spent_minor", "m")}
+WHERE tenant_id = :tenant AND customer_id = :cid AND store_id = :sid
+"""
+
+
 def score_params(tenant: TenantInfo, now: dt.datetime | None = None) -> dict[str, Any]:
     """Cut-off timestamps and thresholds: dates are computed here, so the SQL stays portable."""
     t: RFMThresholds = tenant.rfm
@@ -130,6 +197,35 @@ async def recompute_customers(tenant: TenantInfo, customer_ids: Sequence[UUID]) 
     only = f"AND customer_id IN ({', '.join(':' + n for n in names)})"
     async with tenant_tx(tenant.id):
         await _recompute(tenant, only, names)
+
+
+async def apply_purchase(
+    tenant: TenantInfo,
+    customer_id: UUID,
+    store_id: UUID,
+    *,
+    kind: str,
+    amount_minor: int,
+    occurred_at: dt.datetime,
+) -> None:
+    """Add one new purchase row (a sale or a refund) to its customer's chain and store stats
+    and re-score them: three statements whatever the customer's history — the same result as
+    :func:`recompute_customers`, which stays for merges and the nightly job. Joins the open
+    transaction, which must have inserted the purchase."""
+    from uuid import uuid4
+
+    params = score_params(tenant) | {
+        "cid": customer_id,
+        "sid": store_id,
+        "id": uuid4(),
+        "sale": 1 if kind == "sale" else 0,
+        "amount": amount_minor,
+        "at": occurred_at,
+    }
+    async with tenant_tx(tenant.id):
+        await run(_APPLY_CHAIN, **params)
+        await run(_APPLY_STORE, **params)
+        await run(_SCORE_STORE, **params)
 
 
 async def recompute_all(tenant: TenantInfo) -> None:

@@ -107,6 +107,19 @@ def bench_calendar_command(stores: int, questions: int) -> None:
     run_command(lambda: bench_calendar(console.print, stores=stores, questions=questions))
 
 
+@bench.command("history")
+@click.option("--history", default=5000, show_default=True, help="Past purchases of the regular.")
+@click.option("--runs", default=200, show_default=True)
+@with_settings
+def bench_history_command(history: int, runs: int) -> None:
+    """A sale to a customer with a long purchase history next to one to a new customer."""
+    from api.bench.history import bench_history
+    from core.migrate import migrate as run_migrate
+
+    run_command(lambda: run_migrate(get_settings()), database=False)
+    run_command(lambda: bench_history(console.print, history=history, runs=runs))
+
+
 @bench.command("reports")
 @click.option("--slug", default="demo", show_default=True)
 @click.option("--runs", default=10, show_default=True)

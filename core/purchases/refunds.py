@@ -22,7 +22,7 @@ from core.purchases._common import (
     utc,
 )
 from core.purchases.schemas import PurchaseView, RefundInput
-from core.rfm import recompute_customers
+from core.rfm import apply_purchase
 from core.sql import run
 from core.tables import Purchase, PurchaseLine
 from core.validation import convert
@@ -169,7 +169,14 @@ async def record_refund(
             )
             await PurchaseLine.insert(*refund_lines)
             if original["customer_id"] is not None:
-                await recompute_customers(tenant, [original["customer_id"]])
+                await apply_purchase(
+                    tenant,
+                    original["customer_id"],
+                    original["store_id"],
+                    kind="refund",
+                    amount_minor=-amount,
+                    occurred_at=occurred,
+                )
             view = await load(refund_id)
             event = event_payload(view) | {
                 "refunded_share": str(Decimal(amount) / paid) if paid else "1"

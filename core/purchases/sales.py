@@ -26,7 +26,7 @@ from core.purchases._common import (
     utc,
 )
 from core.purchases.schemas import PurchaseInput, PurchaseView
-from core.rfm import recompute_customers
+from core.rfm import apply_purchase
 from core.validation import convert
 
 if TYPE_CHECKING:
@@ -157,7 +157,14 @@ async def record_purchase(
             )
             await insert_rows("purchase_line", lines)
             if payload.customer_id is not None:
-                await recompute_customers(tenant, [payload.customer_id])
+                await apply_purchase(
+                    tenant,
+                    payload.customer_id,
+                    payload.store_id,
+                    kind="sale",
+                    amount_minor=paid,
+                    occurred_at=occurred,
+                )
             await emit("purchase.recorded", purchase_id, event_payload(view, customer))
             return view
     except Raced:
