@@ -120,6 +120,20 @@ def bench_history_command(history: int, runs: int) -> None:
     run_command(lambda: bench_history(console.print, history=history, runs=runs))
 
 
+@bench.command("rfm")
+@click.option("--customers", default=1_000_000, show_default=True)
+@click.option("--per", default=10, show_default=True, help="Purchases per customer (average).")
+@click.option("--pages", default=50, show_default=True, help="Customer pages timed per filter.")
+@with_settings
+def bench_rfm_command(customers: int, per: int, pages: int) -> None:
+    """A million customers generated in the database: RFM recompute, segment count, pages."""
+    from api.bench.rfm import bench_rfm
+    from core.migrate import migrate as run_migrate
+
+    run_command(lambda: run_migrate(get_settings()), database=False)
+    run_command(lambda: bench_rfm(console.print, customers=customers, per=per, pages=pages))
+
+
 @bench.command("reports")
 @click.option("--slug", default="demo", show_default=True)
 @click.option("--runs", default=10, show_default=True)

@@ -1,0 +1,123 @@
+"""``mendian bench rfm``: a million customers (SPEC §6, issue 16 item 4). Customers, their
+statistics rows and purchases are generated in the database (``INSERT … SELECT
+generate_series``, in chunks, never row by row through the API); then the bulk RFM/lifecycle
+recompute, a segment count over them, and customer list pages with a filter are timed.
+PostgreSQL only: that is where the figures matter."""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["bench_rfm"]
+
+CHUNK = 50_000
+
+
+async def _generate(tenant: Any, stores: list[uuid.UUID], customers: int, per: int) -> None:
+    from core.db import execute, tenant_tx
+
+    for start in range(0, customers, CHUNK):
+        size = min(CHUNK, customers - start)
+        async with tenant_tx(tenant.id):
+            # customers, their statistics rows and `per` purchases each over two years
+            await execute(
+                "WITH new AS (INSERT INTO customer (tenant_id, id, name, home_store_id, source, "
+                "status, created_at, updated_at) SELECT {}, gen_random_uuid(), 'c' || g, "
+                "({}::uuid[])[1 + g % {}], 'pos', 'active', now(), now() "
+                "FROM generate_series({}::int, {}::int) g RETURNING id, home_store_id), "
+                "stats AS (INSERT INTO customer_stats (tenant_id, id, customer_id) "
+                "SELECT {}, gen_random_uuid(), id FROM new) "
+                "INSERT INTO purchase (tenant_id, id, customer_id, store_id, staff_id, kind, "
+                "occurred_at, amount_minor, currency, channel, request_hash, note, created_at) "
+                "SELECT {}, gen_random_uuid(), n.id, n.home_store_id, NULL, 'sale', "
+                "now() - random() * interval '730 days', (2000 + random() * 150000)::int, 'CNY', "
+                "'pos', '', '', now() FROM new n CROSS JOIN generate_series(1, {}::int) k "
+                "WHERE random() < 2.0 * k / {}::int",  # uneven: some buy once, some every time
+                tenant.id,
+                stores,
+                len(stores),
+                start + 1,
+                start + size,
+                tenant.id,
+                tenant.id,
+                per,
+                per + 1,
+            )
+
+
+def _ms(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return f"median {statistics.median(ordered) * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms"
+
+
+async def bench_rfm(report: Callable[[str], None], *, customers: int, per: int, pages: int) -> None:
+    from core.context import Actor
+    from core.customers import search_customers
+    from core.db import fetch, get_database, tenant_tx
+    from core.rfm import recompute_all
+    from core.segments import create_segment, segment_size
+    from tenants.service import create_store, create_tenant
+
+    if not get_database().is_postgres:
+        raise SystemExit("mendian bench rfm needs PostgreSQL (DATABASE_URL=postgres://…)")
+    owner = Actor(kind="system", id="bench")
+    tenant = await create_tenant({"slug": f"bench-rfm-{uuid.uuid4().hex[:8]}", "name": "bench"})
+    stores = [
+        uuid.UUID(
+            str((await create_store(tenant, owner, {"code": f"S{i}", "name": f"店{i}"}))["id"])
+        )
+        for i in range(20)
+    ]
+    started = time.perf_counter()
+    await _generate(tenant, stores, customers, per)
+    engine = get_database().owner_engine
+    for table in ("customer", "customer_stats", "purchase"):
+        await engine.run_ddl(f"ANALYZE {table}")
+    async with tenant_tx(tenant.id, write=False):
+        [row] = await fetch("SELECT COUNT(*) AS n FROM purchase WHERE tenant_id = {}", tenant.id)
+    report(
+        f"generated {customers:,} customers and {int(row['n']):,} purchases in "
+        f"{time.perf_counter() - started:.1f} s (set-based, chunks of {CHUNK:,} customers)"
+    )
+
+    started = time.perf_counter()
+    await recompute_all(tenant)
+    report(f"bulk RFM / value class / lifecycle recompute: {time.perf_counter() - started:.1f} s")
+
+    segment = await create_segment(
+        tenant,
+        owner,
+        {
+            "name": "loyal high value",
+            "filter": {
+                "all": [
+                    {"field": "value_class", "op": "eq", "value": "high_value"},
+                    {"field": "days_since_last_purchase", "op": "lte", "value": 90},
+                ]
+            },
+        },
+    )
+    samples = []
+    for _ in range(5):
+        started = time.perf_counter()
+        size = await segment_size(tenant, owner, segment["id"])
+        samples.append(time.perf_counter() - started)
+    report(f"segment count (high value, bought in 90 days: {size:,}), 5 runs: {_ms(samples)}")
+
+    for name, flt in (
+        ("value class", {"value_class": "high_value"}),
+        ("home store", {"home_store_id": str(stores[3])}),
+        ("segment", {"segment_id": str(segment["id"])}),
+    ):
+        samples, after = [], None
+        for _ in range(pages):
+            started = time.perf_counter()
+            page = await search_customers(tenant, owner, flt, first=50, after=after)
+            samples.append(time.perf_counter() - started)
+            after = page[-1].id if page else None
+        report(f"customers(first: 50, filter: {name}), {pages} pages in a row: {_ms(samples)}")
