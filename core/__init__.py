@@ -21,9 +21,12 @@ What is here, by purpose (each name is documented where it is defined):
   ``on_<name>`` hooks after commit, once per plugin); :func:`delivery_outstanding` (is an
   earlier event still on its way to you?).
 * **Messaging** — :func:`enqueue_messages` with :class:`MessageRequest` and the ``channels``
-  (:class:`ChannelSet`) your hook or job receives; consent, quiet hours and the shared cap apply.
+  (:class:`ChannelSet`) your hook or job receives; consent, quiet hours and the shared cap apply;
+  :func:`withdraw_consent` (CORE-9: the customer's own unsubscribe, audited);
+  :func:`record_reply` (a channel gateway's signed reply: logged, "TD"/"退订" withdraws).
 * **Core read services** — :func:`customer_facts`, :func:`active_customer`,
-  :func:`purchase_facts`, :func:`store_facts`, :func:`staff_facts`, :func:`staff_in_roles`
+  :func:`purchase_facts`, :func:`purchase_totals` (sales per customer in a window),
+  :func:`message_outcomes` (outbox status of messages you queued), :func:`store_facts`, :func:`staff_facts`, :func:`staff_in_roles`
   (never SQL on the core's tables).
 * **Calendars** (CORE-13) — :func:`business_calendar` / :func:`business_calendars` (a store's
   :class:`BusinessCalendar`: hours, holidays and 调休, overrides; ``add`` a duration of business
@@ -31,7 +34,9 @@ What is here, by purpose (each name is documented where it is defined):
   :func:`festivals_on`, :func:`festival_occurrences`, :func:`next_birthday` /
   :func:`is_birthday` (solar or lunar birthdays), :func:`to_lunar` / :func:`from_lunar`,
   :func:`solar_term_date`.
-* **Segments** — :func:`segment_customer_ids_sql` with the ``segment_fields`` a job receives.
+* **Segments** — :func:`segment_customer_ids_sql` (a saved segment) and
+  :func:`filter_customer_ids_sql` (an ad-hoc filter), with the ``segment_fields`` a job receives;
+  :func:`uuid_expr` (a new random UUID in SQL, for set-based ``INSERT … SELECT``).
 * **Public pages and anonymous operations** — :func:`find_tenant` (a tenant by slug, for a
   link or a form), :func:`throttle` / :class:`RateLimited` (per token, per client address),
   :class:`Pages` and :func:`pick_locale` (server-rendered, mobile-first pages on the core's
@@ -73,6 +78,7 @@ from core.calendars import (
     solar_term_date,
     to_lunar,
 )
+from core.consent import withdraw_consent
 from core.context import Actor, TenantInfo
 from core.db import (
     PlatformTable,
@@ -127,7 +133,9 @@ from core.lookups import (
     active_customer,
     customer_facts,
     find_tenant,
+    message_outcomes,
     purchase_facts,
+    purchase_totals,
     staff_facts,
     staff_in_roles,
     store_facts,
@@ -138,7 +146,9 @@ from core.money import from_minor, to_minor
 from core.pages import PAGE_HEADERS, Pages, pick_locale
 from core.plugins.delivery import delivery_outstanding
 from core.plugins.manifest import PluginManifest
-from core.segments import SegmentField, segment_customer_ids_sql
+from core.replies import record_reply
+from core.segments import SegmentField, filter_customer_ids_sql, segment_customer_ids_sql
+from core.sql import uuid_expr
 from core.throttle import RateLimited, throttle
 from core.types import (
     DeliveryResult,
@@ -233,6 +243,7 @@ __all__ = [
     "festival_occurrences",
     "festivals_on",
     "fetch",
+    "filter_customer_ids_sql",
     "find_tenant",
     "from_global_id",
     "from_lunar",
@@ -248,10 +259,13 @@ __all__ = [
     "json_text",
     "json_value",
     "loaders",
+    "message_outcomes",
     "next_birthday",
     "pick_locale",
     "purchase_facts",
+    "purchase_totals",
     "read_token",
+    "record_reply",
     "safe_cell",
     "segment_customer_ids_sql",
     "sign_token",
@@ -265,5 +279,7 @@ __all__ = [
     "to_global_id",
     "to_lunar",
     "to_minor",
+    "uuid_expr",
+    "withdraw_consent",
     "workbook",
 ]

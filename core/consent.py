@@ -22,7 +22,15 @@ from core.sql import run
 from core.tables import ConsentRecord
 from core.validation import convert
 
-__all__ = ["CHANNELS", "PURPOSES", "ConsentInput", "consent_state", "has_consent", "set_consent"]
+__all__ = [
+    "CHANNELS",
+    "PURPOSES",
+    "ConsentInput",
+    "consent_state",
+    "has_consent",
+    "set_consent",
+    "withdraw_consent",
+]
 
 Purpose = Literal["marketing", "surveys", "service"]
 ConsentChannel = Literal["sms", "email", "wechat", "phone", "app", "any"]
@@ -125,3 +133,29 @@ async def has_consent(tenant: TenantInfo, customer_id: UUID, purpose: str, chann
 
 def is_opt_out_reply(text: str) -> bool:
     return text.strip().lower() in OPT_OUT_REPLIES
+
+
+async def withdraw_consent(
+    tenant: TenantInfo,
+    customer_id: UUID,
+    purpose: str,
+    channel: str,
+    *,
+    source: str,
+    proof: str = "",
+) -> None:
+    """The customer's own withdrawal (CORE-9: an unsubscribe link, a reply of TD/退订):
+    recorded like :func:`set_consent` (audited, ``consent.changed``) on behalf of the customer,
+    effective for every later send on that channel and purpose."""
+    await set_consent(
+        tenant,
+        Actor.system("customer"),
+        {
+            "customer_id": customer_id,
+            "purpose": purpose,
+            "channel": channel,
+            "granted": False,
+            "source": source,
+            "proof": proof,
+        },
+    )

@@ -28,7 +28,9 @@ __all__ = [
     "active_customer",
     "customer_facts",
     "find_tenant",
+    "message_outcomes",
     "purchase_facts",
+    "purchase_totals",
     "staff_facts",
     "staff_in_roles",
     "store_facts",
@@ -254,3 +256,46 @@ async def staff_in_roles(
             *wanted,
         )
     return [s for s in map(_staff, rows) if s.works_in(store_id)]
+
+
+async def message_outcomes(tenant: TenantInfo, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """The outbox status (``queued``, ``sending``, ``sent``, ``failed``, ``suppressed``) and
+    reason of the tenant's messages by the idempotency keys you queued them with."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, tuple[str, str]] = {}
+    async with tenant_tx(tenant.id, write=False):
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            for r in await fetch(
+                "SELECT idempotency_key, status, reason FROM message WHERE tenant_id = {} "
+                f"AND idempotency_key IN {_in(chunk)}",
+                tenant.id,
+                *chunk,
+            ):
+                found[r["idempotency_key"]] = (r["status"], r["reason"])
+    return found
+
+
+async def purchase_totals(
+    tenant: TenantInfo, ids: Iterable[UUID], start: dt.datetime, end: dt.datetime
+) -> dict[UUID, tuple[int, int]]:
+    """Per customer among ``ids``: sales in ``[start, end)`` — (count, net amount in minor
+    units, refunds included). Customers without a sale there are absent."""
+    wanted = _ids(ids)
+    found: dict[UUID, tuple[int, int]] = {}
+    async with tenant_tx(tenant.id, write=False):
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            for r in await fetch(
+                "SELECT customer_id, SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END) AS n, "
+                "SUM(amount_minor) AS total FROM purchase WHERE tenant_id = {} "
+                f"AND occurred_at >= {{}} AND occurred_at < {{}} AND customer_id IN {_in(chunk)} "
+                "GROUP BY customer_id",
+                tenant.id,
+                start,
+                end,
+                *chunk,
+            ):
+                if int(r["n"] or 0):
+                    found[UUID(str(r["customer_id"]))] = (int(r["n"]), int(r["total"] or 0))
+    return found

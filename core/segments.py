@@ -38,6 +38,7 @@ __all__ = [
     "compile_filter",
     "create_segment",
     "field_catalogue",
+    "filter_customer_ids_sql",
     "list_segments",
     "segment_customer_ids_sql",
     "segment_fields",
@@ -395,3 +396,12 @@ def field_catalogue(fields: Mapping[str, SegmentField] = CORE_FIELDS) -> list[di
         {"field": k, "description": v.description, "ops": list(v.ops), "choices": list(v.choices)}
         for k, v in sorted(fields.items())
     ]
+
+
+def filter_customer_ids_sql(
+    tenant: TenantInfo, flt: dict[str, Any], fields: Mapping[str, SegmentField] = CORE_FIELDS
+) -> tuple[str, list[Any]]:
+    """:func:`segment_customer_ids_sql` for an ad-hoc filter (not saved as a segment), e.g. a
+    win-back campaign's ``{"field": "lifecycle", "op": "in", "value": ["at_risk"]}``."""
+    sql, params = compile_filter(tenant, flt, fields=fields)
+    return named(sql, params)

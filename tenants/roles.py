@@ -48,11 +48,15 @@ _SURVEYS_ALL = {
     "surveys:export",
 }
 
+# The care plugin's permissions (plugins/care): HQ runs and approves campaigns; store managers
+# read them and their results.
+_CARE_ALL = {"care:read", "care:write", "care:send", "care:approve"}
+
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "owner": ("Owner", frozenset({"*"})),
     "hq_manager": (
         "HQ manager",
-        (frozenset(CORE_PERMISSIONS) - {"keys:write", "modules:write"}) | _SURVEYS_ALL,
+        (frozenset(CORE_PERMISSIONS) - {"keys:write", "modules:write"}) | _SURVEYS_ALL | _CARE_ALL,
     ),
     "store_manager": (
         "Store manager",
@@ -74,6 +78,7 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
                 "surveys:invite",
                 "surveys:record",
                 "surveys:export",
+                "care:read",
             }
         ),
     ),

@@ -175,6 +175,18 @@ def bench_surveys_command(
         raise click.ClickException(str(exc)) from None
 
 
+@bench.command("care")
+@click.option("--customers", default=100_000, show_default=True)
+@with_settings
+def bench_care_command(customers: int) -> None:
+    """A care campaign's fan-out into the outbox: messages/s for a large audience (PostgreSQL)."""
+    from api.bench.care import bench_care
+    from core.migrate import migrate as run_migrate
+
+    run_command(lambda: run_migrate(get_settings()), database=False)
+    run_command(lambda: bench_care(console.print, customers=customers))
+
+
 @main.group("surveys")
 def surveys_group() -> None:
     """Surveys (the surveys plugin)."""

@@ -23,19 +23,20 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from core.context import TenantInfo
-from core.db import tenant_tx
+from core.db import fetch, tenant_tx
 from core.errors import ValidationFailed
 from core.messaging.channels import ChannelSet
 from core.messaging.policy import next_allowed
 from core.messaging.templates import render, resolve_template
-from core.tables import ConsentRecord, Customer, Message, Staff, Store
+from core.tables import ConsentRecord, Customer, Staff, Store
 
 __all__ = ["EnqueueResult", "MessageRequest", "enqueue", "enqueue_many"]
 
 CHUNK = 900
+INSERT_CHUNK = 500  # rows per INSERT: 21 columns each stay under SQLite's 32766 variables
 _NOBODY = UUID(int=0)  # no customer (a staff notice): never has consent, never counted
 PURPOSES = ("marketing", "surveys", "service")
 
@@ -67,6 +68,8 @@ class EnqueueResult:
     suppressed: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
     ids: list[UUID] = field(default_factory=list)
+    # idempotency key → (message id, status, reason) of the rows this call inserted (not duplicates)
+    by_key: dict[str, tuple[UUID, str, str]] = field(default_factory=dict)
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -92,15 +95,27 @@ async def _consents(customer_ids: list[UUID]) -> dict[tuple[UUID, str, str], boo
 
 
 async def _recent_counts(customer_ids: list[UUID], since: dt.datetime) -> Counter[UUID]:
+    """Marketing messages per customer since ``since`` (the shared cap). One statement per
+    chunk on the (tenant, customer, created_at) index: the customer list leads, so the
+    growing set of queued messages (a campaign's fan-out) is never scanned."""
+    from core.db import current_tenant
+
     counts: Counter[UUID] = Counter()
+    tenant_id = current_tenant.get()
     for chunk in _chunks(customer_ids):
-        rows = await Message.select(Message.customer_id).where(
-            Message.customer_id.is_in(list(chunk)),
-            Message.transactional.eq(False),
-            Message.status.is_in(["queued", "sending", "sent"]),
-            Message.created_at >= since,
+        marks = ", ".join("{}" for _ in chunk)
+        rows = await fetch(
+            "SELECT customer_id, status, transactional FROM message WHERE tenant_id = {} "
+            f"AND customer_id IN ({marks}) AND created_at >= {{}}",
+            tenant_id,
+            *chunk,
+            since,
         )
-        counts.update(r["customer_id"] for r in rows)
+        counts.update(
+            r["customer_id"] if isinstance(r["customer_id"], UUID) else UUID(str(r["customer_id"]))
+            for r in rows
+            if not r["transactional"] and r["status"] in ("queued", "sending", "sent")
+        )
     return counts
 
 
@@ -161,7 +176,7 @@ async def enqueue_many(
             )
         }
         templates: dict[tuple[str, str], tuple[str, str]] = {}
-        rows: list[Message] = []
+        rows: list[dict[str, Any]] = []
         for r in requests:
             customer = customers.get(r.customer_id) if r.customer_id else None
             member = staff.get(r.staff_id) if r.staff_id else None
@@ -209,37 +224,51 @@ async def enqueue_many(
             zone = zones.get(r.store_id) or tenant.timezone
             not_before = now if transactional else next_allowed(policy, zone, now)
             rows.append(
-                Message(
-                    idempotency_key=r.idempotency_key,
-                    customer_id=r.customer_id,
-                    staff_id=r.staff_id,
-                    store_id=r.store_id,
-                    source=r.source,
-                    purpose=r.purpose,
-                    transactional=transactional,
-                    channel=r.channel,
-                    template_key=r.template_key,
-                    locale=locale,
-                    subject=subject,
-                    body=body,
-                    status="suppressed" if reason else "queued",
-                    reason=reason,
-                    not_before=not_before,
-                    created_at=now,
-                )
+                {
+                    "tenant_id": tenant.id,
+                    "id": uuid4(),
+                    "idempotency_key": r.idempotency_key,
+                    "customer_id": r.customer_id,
+                    "staff_id": r.staff_id,
+                    "store_id": r.store_id,
+                    "source": r.source,
+                    "purpose": r.purpose,
+                    "transactional": transactional,
+                    "channel": r.channel,
+                    "template_key": r.template_key,
+                    "locale": locale,
+                    "subject": subject,
+                    "body": body,
+                    "status": "suppressed" if reason else "queued",
+                    "reason": reason,
+                    "attempts": 0,
+                    "not_before": not_before,
+                    "provider_ref": "",
+                    "last_error": "",
+                    "created_at": now,
+                }
             )
             if reason:
                 result.suppressed[reason] += 1
             elif not_before > now:
                 result.deferred += 1
-        for chunk in _chunks(rows):
-            inserted = (
-                await Message.insert(*chunk)
-                .on_conflict(action="DO NOTHING")
-                .returning(Message.id, Message.status)
+        # One multi-row INSERT per chunk, straight from plain values (no ORM objects: the
+        # campaign fan-out's hot path); the unique key drops a repeated idempotency key.
+        columns = list(rows[0]) if rows else []
+        for i in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[i : i + INSERT_CHUNK]
+            row_sql = "(" + ", ".join("{}" for _ in columns) + ")"
+            inserted = await fetch(
+                f"INSERT INTO message ({', '.join(columns)}) VALUES "
+                + ", ".join(row_sql for _ in chunk)
+                + " ON CONFLICT DO NOTHING RETURNING id, status, reason, idempotency_key",
+                *(row[c] for row in chunk for c in columns),
             )
-            result.ids += [i["id"] for i in inserted]
-            result.queued += sum(1 for i in inserted if i["status"] == "queued")
+            for found in inserted:
+                mid = found["id"] if isinstance(found["id"], UUID) else UUID(str(found["id"]))
+                result.ids.append(mid)
+                result.by_key[found["idempotency_key"]] = (mid, found["status"], found["reason"])
+            result.queued += sum(1 for found in inserted if found["status"] == "queued")
             result.duplicates += len(chunk) - len(inserted)
     return result
 

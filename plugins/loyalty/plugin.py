@@ -18,6 +18,7 @@ from core import (
     hookimpl,
 )
 from plugins.loyalty import hookspecs
+from plugins.loyalty.care_hooks import on_care_offer_granted  # noqa: F401  # care's offers
 from plugins.loyalty.settings import LoyaltySettings
 
 manifest = PluginManifest(

@@ -219,6 +219,7 @@ async def victim(other_tenant, owner, enable_plugins):
     webhook, _secret = await create_webhook(
         other_tenant, owner, url="https://example.com/b-hook", events=["purchase.recorded"]
     )
+    campaign, run = await _campaign_of(other_tenant, owner, enable_plugins, segment["id"])
     return {
         "webhook": to_global_id("WebhookSubscription", webhook["id"]),
         "tenant": other_tenant,
@@ -240,7 +241,24 @@ async def victim(other_tenant, owner, enable_plugins):
         "survey": to_global_id("Survey", survey),
         "survey_response": to_global_id("SurveyResponse", response),
         "survey_token": survey_token,
+        "campaign": to_global_id("CareCampaign", campaign),
+        "care_run": to_global_id("CareRun", run),
     }
+
+
+async def _campaign_of(tenant, owner, enable_plugins, segment):
+    """Tenant B's one-off care campaign to its segment, and its run (snapshotted)."""
+    from core.segments import CORE_FIELDS
+    from plugins.care.campaigns import create_campaign, get_campaign
+    from plugins.care.runs import start_run
+
+    await enable_plugins(tenant, "care")
+    campaign = await create_campaign(
+        tenant, owner, {"name": "B", "kind": "one_off", "message": "m", "segment_id": segment}
+    )
+    found = await get_campaign(tenant, campaign)
+    run, _ = await start_run(tenant, found, "once", CORE_FIELDS)
+    return campaign, run
 
 
 async def _survey_of(tenant, owner, enable_plugins, customer):
@@ -285,7 +303,8 @@ PROBES = {
         "{ modules { id } }",
         {},
         lambda b, v, a: (
-            b["data"]["modules"] == [{"id": "loyalty"}, {"id": "sample"}, {"id": "surveys"}]
+            b["data"]["modules"]
+            == [{"id": "care"}, {"id": "loyalty"}, {"id": "sample"}, {"id": "surveys"}]
         ),
     ),
     "stores": (
@@ -314,11 +333,13 @@ PROBES = {
         lambda b, v, a: b["data"]["customer"] is None,
     ),
     "node": (
-        "query($c: ID!, $s: ID!, $p: ID!, $g: ID!, $t: ID!, $st: ID!, $w: ID!, $cp: ID!, $e: ID!, $i: ID!, $sv: ID!, $sr: ID!, $wh: ID!) { c: node(id: $c) { id } s: node(id: $s) { id } p: node(id: $p) { id } g: node(id: $g) { id } t: node(id: $t) { id } st: node(id: $st) { id } w: node(id: $w) { id } cp: node(id: $cp) { id } e: node(id: $e) { id } i: node(id: $i) { id } sv: node(id: $sv) { id } sr: node(id: $sr) { id } wh: node(id: $wh) { id } }",
+        "query($c: ID!, $s: ID!, $p: ID!, $g: ID!, $t: ID!, $st: ID!, $w: ID!, $cp: ID!, $e: ID!, $i: ID!, $sv: ID!, $sr: ID!, $wh: ID!, $cm: ID!, $cr: ID!) { c: node(id: $c) { id } s: node(id: $s) { id } p: node(id: $p) { id } g: node(id: $g) { id } t: node(id: $t) { id } st: node(id: $st) { id } w: node(id: $w) { id } cp: node(id: $cp) { id } e: node(id: $e) { id } i: node(id: $i) { id } sv: node(id: $sv) { id } sr: node(id: $sr) { id } wh: node(id: $wh) { id } cm: node(id: $cm) { id } cr: node(id: $cr) { id } }",
         {},
         lambda b, v, a: (
             b["data"]
-            == dict.fromkeys(["c", "s", "p", "g", "t", "st", "w", "cp", "e", "i", "sv", "sr", "wh"])
+            == dict.fromkeys(
+                ["c", "s", "p", "g", "t", "st", "w", "cp", "e", "i", "sv", "sr", "wh", "cm", "cr"]
+            )
         ),
     ),
     "customerByPhone": (
@@ -434,6 +455,46 @@ PROBES = {
         "mutation($c: ID!, $c2: ID!) { loyaltyReferralRecord(input: {customerId: $c2, referrerId: $c}) { errors { code } } }",
         {},
         lambda b, v, a: _missing(b, "loyaltyReferralRecord"),
+    ),
+    "careCampaigns": (
+        "{ careCampaigns { nodes { id } } }",
+        {},
+        lambda b, v, a: b["data"]["careCampaigns"] == {"nodes": []},
+    ),
+    "careCampaign": (
+        "query($cm: ID!, $cr: ID!) { careCampaign(id: $cm) { id } node(id: $cr) { id } }",
+        {},
+        lambda b, v, a: b["data"] == {"careCampaign": None, "node": None},
+    ),
+    "careCampaignCreate": (
+        'mutation($g: ID!) { careCampaignCreate(input: {name: "x", kind: ONE_OFF, message: "m", segmentId: $g}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "careCampaignCreate"),
+    ),
+    "careCampaignUpdate": (
+        'mutation($cm: ID!) { careCampaignUpdate(input: {id: $cm, name: "x"}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "careCampaignUpdate"),
+    ),
+    "careCampaignActivate": (
+        "mutation($cm: ID!) { careCampaignActivate(input: {id: $cm}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "careCampaignActivate"),
+    ),
+    "careCampaignPause": (
+        "mutation($cm: ID!) { careCampaignPause(input: {id: $cm}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "careCampaignPause"),
+    ),
+    "careCampaignApprove": (
+        "mutation($cm: ID!) { careCampaignApprove(input: {id: $cm}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "careCampaignApprove"),
+    ),
+    "careCampaignRunNow": (
+        "mutation($cm: ID!) { careCampaignRunNow(input: {id: $cm}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "careCampaignRunNow"),
     ),
     "surveys": (
         "{ surveys { nodes { id } } }",
@@ -676,7 +737,7 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
     from core.customers.service import create_customer
 
     # the all-plugins schema: every root field
-    await enable_plugins(tenant, "sample", "loyalty", "surveys")
+    await enable_plugins(tenant, "sample", "loyalty", "surveys", "care")
     key = await make_key(tenant)
     own = await create_customer(tenant, owner, {"name": "A customer"})
     variables = {
@@ -699,6 +760,8 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "sv": victim["survey"],
         "sr": victim["survey_response"],
         "wh": victim["webhook"],
+        "cm": victim["campaign"],
+        "cr": victim["care_run"],
         # B's secret under A's slug: a token names its tenant, another tenant's is not_found
         "tk": f"{tenant.slug}.{victim['survey_token'].split('.', 1)[1]}",
     }

@@ -1,0 +1,172 @@
+"""Results of a run (and of a campaign: its runs together), treatment against control.
+
+Per group: targeted, queued/sent/failed, suppressed by reason, customers who purchased within
+``window_days`` of the run's start and their spend; the uplift (treatment's purchase rate
+minus control's) and a two-sided two-proportion z-test's p-value (pooled; ``math.erfc``). The
+A/B variants are reported the same way, each against the control group. ``delivered`` is what
+the channel accepted (the outbox's ``sent``): channels report no later receipts yet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from core import TenantInfo, fetch, message_outcomes, purchase_totals, tenant_tx
+from plugins.care.runs import message_key
+
+__all__ = ["GroupResult", "Results", "campaign_results", "two_proportion_p"]
+
+
+@dataclass
+class GroupResult:
+    targeted: int = 0
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    suppressed: Counter[str] = field(default_factory=Counter)
+    purchasers: int = 0
+    spend_minor: int = 0
+    offers_redeemed: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.purchasers / self.targeted if self.targeted else 0.0
+
+
+@dataclass
+class Results:
+    treatment: GroupResult = field(default_factory=GroupResult)
+    control: GroupResult = field(default_factory=GroupResult)
+    variants: dict[str, GroupResult] = field(default_factory=dict)
+    pending: int = 0
+
+    @property
+    def uplift(self) -> float:
+        return self.treatment.rate - self.control.rate
+
+    @property
+    def p_value(self) -> float | None:
+        return two_proportion_p(
+            self.treatment.purchasers,
+            self.treatment.targeted,
+            self.control.purchasers,
+            self.control.targeted,
+        )
+
+
+def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float | None:
+    """Two-sided p-value of H0 "equal proportions" (pooled z-test); ``None`` without data."""
+    if n1 <= 0 or n2 <= 0:
+        return None
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 1.0
+    z = (x1 / n1 - x2 / n2) / se
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+async def campaign_results(
+    tenant: TenantInfo,
+    campaign: dict[str, Any],
+    run_id: UUID | None = None,
+    *,
+    redeemed: set[UUID] | None = None,
+) -> Results:
+    """Results of one run, or of all the campaign's runs. ``redeemed``: customers whose offer
+    was redeemed (as loyalty reports it)."""
+    where, args = ["t.tenant_id = {}", "t.campaign_id = {}"], [tenant.id, campaign["id"]]
+    if run_id is not None:
+        where.append("t.run_id = {}")
+        args.append(run_id)
+    async with tenant_tx(tenant.id, write=False):
+        rows = await fetch(
+            "SELECT t.customer_id, t.occurrence, t.grp, t.variant, t.status, t.reason, "
+            "r.started_at FROM care_target t JOIN care_run r ON r.tenant_id = t.tenant_id "
+            f"AND r.id = t.run_id WHERE {' AND '.join(where)}",
+            *args,
+        )
+    out = Results()
+    keys = [
+        message_key(campaign["id"], r["occurrence"], UUID(str(r["customer_id"])))
+        for r in rows
+        if r["status"] in ("queued", "duplicate")
+    ]
+    outcomes = await message_outcomes(tenant, keys)
+    windows: dict[dt.datetime, list[UUID]] = {}
+    for r in rows:
+        windows.setdefault(r["started_at"], []).append(UUID(str(r["customer_id"])))
+    bought: dict[UUID, tuple[int, int]] = {}
+    span = dt.timedelta(days=int(campaign["window_days"]))
+    for start, ids in windows.items():
+        start = start if isinstance(start, dt.datetime) else dt.datetime.fromisoformat(str(start))
+        bought.update(await purchase_totals(tenant, ids, start, start + span))
+    for r in rows:
+        customer = UUID(str(r["customer_id"]))
+        if r["status"] == "pending":
+            out.pending += 1
+        groups = [out.control if r["grp"] == "control" else out.treatment]
+        if r["grp"] != "control" and r["variant"]:
+            groups.append(out.variants.setdefault(r["variant"], GroupResult()))
+        status, _reason = outcomes.get(
+            message_key(campaign["id"], r["occurrence"], customer), ("", "")
+        )
+        for g in groups:
+            g.targeted += 1
+            if r["status"] == "suppressed":
+                g.suppressed[r["reason"] or "suppressed"] += 1
+            elif r["status"] in ("queued", "duplicate"):
+                g.queued += 1
+                g.duplicates += r["status"] == "duplicate"
+                g.sent += status == "sent"
+                g.failed += status == "failed"
+            if customer in bought:
+                g.purchasers += 1
+                g.spend_minor += bought[customer][1]
+            if redeemed and customer in redeemed:
+                g.offers_redeemed += 1
+    return out
+
+
+async def export_customer(tenant: TenantInfo, customer_id: UUID) -> dict[str, Any]:
+    """The customer's campaign memberships (data subject export)."""
+    async with tenant_tx(tenant.id, write=False):
+        rows = await fetch(
+            "SELECT c.name, t.occurrence, t.grp, t.variant, t.status, t.reason, t.handled_at "
+            "FROM care_target t JOIN care_campaign c ON c.tenant_id = t.tenant_id "
+            "AND c.id = t.campaign_id WHERE t.tenant_id = {} AND t.customer_id = {} "
+            "ORDER BY t.created_at",
+            tenant.id,
+            customer_id,
+        )
+    return {
+        "campaigns": [
+            {
+                "campaign": r["name"],
+                "occurrence": r["occurrence"],
+                "group": r["grp"],
+                "variant": r["variant"],
+                "status": r["status"],
+                "reason": r["reason"],
+                "handled_at": str(r["handled_at"] or ""),
+            }
+            for r in rows
+        ]
+    }
+
+
+async def erase_customer(tenant: TenantInfo, customer_id: UUID) -> None:
+    """Forget the customer's campaign memberships (erasure): results lose them too."""
+    from core import execute
+
+    async with tenant_tx(tenant.id):
+        await execute(
+            "DELETE FROM care_target WHERE tenant_id = {} AND customer_id = {}",
+            tenant.id,
+            customer_id,
+        )
