@@ -24,6 +24,11 @@ What is here, by purpose (each name is documented where it is defined):
   (:class:`ChannelSet`) your hook or job receives; consent, quiet hours and the shared cap apply;
   :func:`withdraw_consent` (CORE-9: the customer's own unsubscribe, audited);
   :func:`record_reply` (a channel gateway's signed reply: logged, "TD"/"退订" withdraws).
+* **Customers** — :func:`find_customer_by_phone` and :func:`create_customer` (the core's own
+  services, permission-checked: link a complaint's caller to a customer, or create one).
+* **Personal data outside the customer record** — :func:`seal_pii` / :func:`open_pii` (AES-GCM,
+  bound to the tenant and field), :func:`pii_index` (a blind index), :func:`normalize_phone`,
+  :func:`mask_phone`.
 * **Core read services** — :func:`customer_facts`, :func:`active_customer`,
   :func:`purchase_facts`, :func:`purchase_totals` (sales per customer in a window),
   :func:`message_outcomes` (outbox status of messages you queued), :func:`store_facts`, :func:`staff_facts`, :func:`staff_in_roles`
@@ -80,6 +85,8 @@ from core.calendars import (
 )
 from core.consent import withdraw_consent
 from core.context import Actor, TenantInfo
+from core.customers.service import create_customer
+from core.customers.service import find_by_phone as find_customer_by_phone
 from core.db import (
     PlatformTable,
     TenantScoped,
@@ -144,6 +151,7 @@ from core.messaging import ChannelSet, EnqueueResult, MessageRequest
 from core.messaging import enqueue_many as enqueue_messages
 from core.money import from_minor, to_minor
 from core.pages import PAGE_HEADERS, Pages, pick_locale
+from core.pii import mask_phone, normalize_phone, open_pii, pii_index, seal_pii
 from core.plugins.delivery import delivery_outstanding
 from core.plugins.manifest import PluginManifest
 from core.replies import record_reply
@@ -232,6 +240,7 @@ __all__ = [
     "connection",
     "context_of",
     "convert",
+    "create_customer",
     "customer_facts",
     "decode_cursor",
     "delivery_outstanding",
@@ -244,6 +253,7 @@ __all__ = [
     "festivals_on",
     "fetch",
     "filter_customer_ids_sql",
+    "find_customer_by_phone",
     "find_tenant",
     "from_global_id",
     "from_lunar",
@@ -259,14 +269,19 @@ __all__ = [
     "json_text",
     "json_value",
     "loaders",
+    "mask_phone",
     "message_outcomes",
     "next_birthday",
+    "normalize_phone",
+    "open_pii",
     "pick_locale",
+    "pii_index",
     "purchase_facts",
     "purchase_totals",
     "read_token",
     "record_reply",
     "safe_cell",
+    "seal_pii",
     "segment_customer_ids_sql",
     "sign_token",
     "solar_term_date",
