@@ -52,11 +52,24 @@ _SURVEYS_ALL = {
 # read them and their results.
 _CARE_ALL = {"care:read", "care:write", "care:send", "care:approve"}
 
+# The complaints plugin's permissions (plugins/complaints): HQ and store managers handle,
+# assign and transfer; service agents take and handle; cashiers register at the counter.
+_COMPLAINTS_ALL = {
+    "complaints:read",
+    "complaints:create",
+    "complaints:handle",
+    "complaints:assign",
+    "complaints:read_contact",
+}
+
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "owner": ("Owner", frozenset({"*"})),
     "hq_manager": (
         "HQ manager",
-        (frozenset(CORE_PERMISSIONS) - {"keys:write", "modules:write"}) | _SURVEYS_ALL | _CARE_ALL,
+        (frozenset(CORE_PERMISSIONS) - {"keys:write", "modules:write"})
+        | _SURVEYS_ALL
+        | _CARE_ALL
+        | _COMPLAINTS_ALL,
     ),
     "store_manager": (
         "Store manager",
@@ -80,6 +93,7 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
                 "surveys:export",
                 "care:read",
             }
+            | _COMPLAINTS_ALL
         ),
     ),
     "cashier": (
@@ -94,6 +108,7 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
                 "interactions:write",
                 "stores:read",
                 "surveys:record",
+                "complaints:create",
             }
         ),
     ),
@@ -108,6 +123,9 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
                 "consent:write",
                 "surveys:read",
                 "surveys:record",
+                "complaints:read",
+                "complaints:create",
+                "complaints:handle",
             }
         ),
     ),
@@ -124,6 +142,8 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
                 "segments:read",
                 "surveys:read",
                 "surveys:record",
+                "complaints:read",
+                "complaints:create",
             }
         ),
     ),

@@ -3,7 +3,7 @@
 Care emits the durable event ``care.offer_granted`` in the transaction that queues a
 campaign's message to a treatment customer whose campaign carries an offer (points or a
 coupon); like every event it reaches each enabled plugin once, through the hook below. The
-loyalty plugin implements it (``plugins/loyalty/care_hooks.py``) and grants the offer once
+loyalty plugin implements it (``plugins/loyalty/partners.py``) and grants the offer once
 per customer and occurrence.
 """
 

@@ -20,6 +20,7 @@ import msgspec
 
 from core import (
     Actor,
+    ChannelSet,
     NotFound,
     TenantInfo,
     ValidationFailed,
@@ -161,12 +162,13 @@ async def create_complaint(
     raw: dict[str, Any] | IntakeInput,
     *,
     idempotency_key: str | None = None,
+    channels: ChannelSet | None = None,
     now: dt.datetime | None = None,
 ) -> Created:
     """Register a complaint or suggestion: validated whole before anything is written, its SLA
     due times computed on the store's calendar, the timeline's first step (热情受理), and the
     ``complaints.received`` event. A media or regulator complaint is HQ's and escalates to HQ at
-    once. ``source`` (e.g. ``survey:<response id>``) is unique: a redelivered survey opens
+    once (its staff are told through ``channels`` when given). ``source`` (e.g. ``survey:<response id>``) is unique: a redelivered survey opens
     nothing twice."""
     now = now or dt.datetime.now(dt.UTC)
     data = raw if isinstance(raw, IntakeInput) else msgspec.convert(raw, IntakeInput)
@@ -277,6 +279,12 @@ async def create_complaint(
                 "severity": data.severity,
             },
         )
+        if hq_only and channels is not None:
+            from plugins.complaints.escalation import Escalation, escalate
+
+            await escalate(
+                tenant, settings, channels, [Escalation(uid, "intake", "media", 0, 2)], now=now
+            )
     return Created(uid, token, created=True)
 
 

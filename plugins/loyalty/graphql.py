@@ -70,6 +70,8 @@ class LoyaltyEntrySource(Enum):
     EXPIRY = "expiry"
     ACTIVATION = "activation"
     MERGE = "merge"
+    CARE = "care"  # a care campaign's offer
+    COMPLAINTS = "complaints"  # a complaint's compensation
 
 
 @strawberry.enum(description="Whether a coupon can still be used.")

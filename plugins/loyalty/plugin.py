@@ -18,7 +18,10 @@ from core import (
     hookimpl,
 )
 from plugins.loyalty import hookspecs
-from plugins.loyalty.care_hooks import on_care_offer_granted  # noqa: F401  # care's offers
+from plugins.loyalty.partners import (  # noqa: F401  # care offers, complaint compensation
+    on_care_offer_granted,
+    on_complaints_compensation_granted,
+)
 from plugins.loyalty.settings import LoyaltySettings
 
 manifest = PluginManifest(

@@ -1,12 +1,37 @@
-"""The complaints plugin's GraphQL (issue 13's public names). Present only where a tenant
-enabled the plugin."""
+"""The complaints plugin's GraphQL (issue 13's public names): queries ``complaint``,
+``complaints``, ``complaintCategories``; the workflow mutations ``complaintCreate``,
+``complaintAcknowledge``, ``complaintAssign``, ``complaintTransfer``, ``complaintWait``,
+``complaintResume``, ``complaintResolve``, ``complaintFollowUp``, ``complaintReopen``,
+``complaintClose``, ``complaintNoteAdd`` and ``complaintCustomerLink``. Present only where a
+tenant enabled the plugin."""
 
 from __future__ import annotations
 
+import strawberry
+
 from core import GraphQLContribution
+from plugins.complaints.graphql import operations as op
 
 __all__ = ["contributions"]
 
 
 def contributions() -> list[GraphQLContribution]:
-    return []
+    return [
+        GraphQLContribution(
+            queries={
+                "complaints": strawberry.field(
+                    resolver=op.resolve_complaints,
+                    description="Complaints and suggestions the caller sees, newest first.",
+                ),
+                "complaint": strawberry.field(
+                    resolver=op.resolve_complaint, description="A complaint by id (null: none)."
+                ),
+                "complaint_categories": strawberry.field(
+                    resolver=op.resolve_categories,
+                    description="The tenant's category tree (seed 003's and its own).",
+                ),
+            },
+            mutations=op.mutations(),
+            nodes={"Complaint": op.load_complaint},
+        )
+    ]
