@@ -220,7 +220,9 @@ async def victim(other_tenant, owner, enable_plugins):
         other_tenant, owner, url="https://example.com/b-hook", events=["purchase.recorded"]
     )
     campaign, run = await _campaign_of(other_tenant, owner, enable_plugins, segment["id"])
+    complaint = await _complaint_of(other_tenant, owner, enable_plugins, store, customer.id)
     return {
+        "complaint": to_global_id("Complaint", complaint),
         "webhook": to_global_id("WebhookSubscription", webhook["id"]),
         "tenant": other_tenant,
         "store": to_global_id("Store", store),
@@ -244,6 +246,21 @@ async def victim(other_tenant, owner, enable_plugins):
         "campaign": to_global_id("CareCampaign", campaign),
         "care_run": to_global_id("CareRun", run),
     }
+
+
+async def _complaint_of(tenant, owner, enable_plugins, store, customer):
+    """Tenant B's complaint at its store, about its customer."""
+    from plugins.complaints.records import create_complaint
+    from plugins.complaints.settings import ComplaintsSettings
+
+    await enable_plugins(tenant, "complaints")
+    made = await create_complaint(
+        tenant,
+        owner,
+        ComplaintsSettings(),
+        {"channel": "phone", "summary": "B", "store_id": store, "customer_id": customer},
+    )
+    return made.id
 
 
 async def _campaign_of(tenant, owner, enable_plugins, segment):
@@ -293,6 +310,81 @@ def _missing(body, field):
 # Every root field of the all-plugins schema, with a call using tenant B's IDs through tenant
 # A's key and what tenant A must see. A root field missing here fails the build.
 PROBES = {
+    "complaints": (
+        "{ complaints { nodes { id } } }",
+        {},
+        lambda b, v, a: b["data"]["complaints"] == {"nodes": []},
+    ),
+    "complaint": (
+        "query($cmp: ID!) { complaint(id: $cmp) { id } node(id: $cmp) { id } }",
+        {},
+        lambda b, v, a: b["data"] == {"complaint": None, "node": None},
+    ),
+    "complaintCategories": (
+        "{ complaintCategories { code } }",
+        {},
+        lambda b, v, a: len(b["data"]["complaintCategories"]) > 10,
+    ),
+    "complaintCreate": (
+        'mutation($s: ID!) { complaintCreate(input: {channel: PHONE, summary: "x", storeId: $s}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "complaintCreate"),
+    ),
+    "complaintAcknowledge": (
+        "mutation($cmp: ID!) { complaintAcknowledge(input: {id: $cmp}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "complaintAcknowledge"),
+    ),
+    "complaintAssign": (
+        "mutation($cmp: ID!, $st: ID!) { complaintAssign(input: {id: $cmp, handlerId: $st}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "complaintAssign"),
+    ),
+    "complaintTransfer": (
+        "mutation($cmp: ID!) { complaintTransfer(input: {id: $cmp, toHq: true}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "complaintTransfer"),
+    ),
+    "complaintWait": (
+        "mutation($cmp: ID!) { complaintWait(input: {id: $cmp}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "complaintWait"),
+    ),
+    "complaintResume": (
+        "mutation($cmp: ID!) { complaintResume(input: {id: $cmp}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "complaintResume"),
+    ),
+    "complaintResolve": (
+        'mutation($cmp: ID!) { complaintResolve(input: {id: $cmp, resolutionType: EXPLANATION, resolution: "x"}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "complaintResolve"),
+    ),
+    "complaintFollowUp": (
+        "mutation($cmp: ID!) { complaintFollowUp(input: {id: $cmp, satisfied: false}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "complaintFollowUp"),
+    ),
+    "complaintReopen": (
+        "mutation($cmp: ID!) { complaintReopen(input: {id: $cmp}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "complaintReopen"),
+    ),
+    "complaintClose": (
+        "mutation($cmp: ID!) { complaintClose(input: {id: $cmp}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "complaintClose"),
+    ),
+    "complaintNoteAdd": (
+        'mutation($cmp: ID!) { complaintNoteAdd(input: {id: $cmp, note: "x"}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "complaintNoteAdd"),
+    ),
+    "complaintCustomerLink": (
+        "mutation($cmp: ID!, $c: ID!) { complaintCustomerLink(input: {id: $cmp, customerId: $c}) { errors { code } } }",
+        {},
+        lambda b, v, a: _missing(b, "complaintCustomerLink"),
+    ),
     "me": (
         "{ me { tenant { slug } } }",
         {},
@@ -304,7 +396,13 @@ PROBES = {
         {},
         lambda b, v, a: (
             b["data"]["modules"]
-            == [{"id": "care"}, {"id": "loyalty"}, {"id": "sample"}, {"id": "surveys"}]
+            == [
+                {"id": "care"},
+                {"id": "complaints"},
+                {"id": "loyalty"},
+                {"id": "sample"},
+                {"id": "surveys"},
+            ]
         ),
     ),
     "stores": (
@@ -737,7 +835,7 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
     from core.customers.service import create_customer
 
     # the all-plugins schema: every root field
-    await enable_plugins(tenant, "sample", "loyalty", "surveys", "care")
+    await enable_plugins(tenant, "sample", "loyalty", "surveys", "care", "complaints")
     key = await make_key(tenant)
     own = await create_customer(tenant, owner, {"name": "A customer"})
     variables = {
@@ -762,6 +860,7 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "wh": victim["webhook"],
         "cm": victim["campaign"],
         "cr": victim["care_run"],
+        "cmp": victim["complaint"],
         # B's secret under A's slug: a token names its tenant, another tenant's is not_found
         "tk": f"{tenant.slug}.{victim['survey_token'].split('.', 1)[1]}",
     }

@@ -101,7 +101,7 @@ EXAMPLES = settings(
 )
 
 
-@pytest.fixture(params=["core", "sample", "loyalty", "surveys", "care"])
+@pytest.fixture(params=["core", "sample", "loyalty", "surveys", "care", "complaints"])
 async def graphql_target(request, db, tenant, make_key, enable_plugins) -> dict[str, Any]:
     """A tenant with the module set under test, its owner key and the app."""
     if request.param != "core":
@@ -142,6 +142,7 @@ def test_graphql_never_fails_with_a_server_error(graphql_target):
         "loyalty": 19 + 32 + 8,
         "surveys": 19 + 32 + 13,  # 4 queries (1 public), 9 mutations (1 public)
         "care": 19 + 32 + 8,  # 2 queries, 6 mutations
+        "complaints": 19 + 32 + 15,  # 3 queries, 12 mutations
     }  # roots
     assert len(list(schema.get_all_operations())) == operations[graphql_target["set"]]
 

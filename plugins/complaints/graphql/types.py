@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any, cast
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import strawberry
@@ -225,7 +225,13 @@ class Complaint(Node):
         description="The caller's phone, masked; `unmask: true` needs "
         "`complaints:read_contact` and is audited."
     )
-    async def contact_phone(self, info: Info, unmask: bool = False) -> str:
+    async def contact_phone(
+        self,
+        info: Info,
+        unmask: Annotated[
+            bool, strawberry.argument(description="Unmasked (audited; `complaints:read_contact`).")
+        ] = False,
+    ) -> str:
         if not unmask:
             return mask_phone(self.raw_phone)
         tenant, actor = context_of(info).caller()
