@@ -451,7 +451,7 @@ async def test_settings_are_validated_and_secrets_masked(admin, tenant):
     )
     assert (r.status_code, r.json()) == (
         400,
-        error("settings", "invalid", "this plugin has no settings"),
+        error("settings", "invalid", "Object contains unknown field `x`"),
     )
     assert await get_runtime().settings(tenant.id, "sample") == {
         "greeting": "hi",
@@ -748,7 +748,8 @@ async def test_plugins_lists_installed_and_quarantined(admin, monkeypatch):
     assert [p["id"] for p in body["installed"]] == INSTALLED
     assert body["quarantined"] == []
     plugins = {p["id"]: p for p in body["installed"]}
-    assert plugins["care"] == {
+    care = plugins["care"]
+    assert care == {
         "id": "care",
         "name": "Care campaigns",
         "version": "0.1.0",
@@ -756,10 +757,21 @@ async def test_plugins_lists_installed_and_quarantined(admin, monkeypatch):
         "source": "plugins.care.plugin",
         "depends": [],
         "optional_depends": [],
-        "settings_schema": NO_SETTINGS_SCHEMA,
+        "settings_schema": care["settings_schema"],
         "secret_settings": [],
-        "permissions": {},
-        "personal_data": False,
+        "permissions": {
+            "care:read": "Read campaigns, their runs and results",
+            "care:write": "Create, change, activate and pause campaigns",
+            "care:send": "Run a campaign now, or send a test to staff",
+            "care:approve": "Approve a campaign's large audience (owner or HQ)",
+        },
+        "personal_data": True,
+    }
+    assert care["settings_schema"]["$defs"]["CareSettings"]["properties"]["chunk_size"] == {
+        "type": "integer",
+        "minimum": 10,
+        "maximum": 5000,
+        "default": 1000,
     }
     sample = plugins["sample"]
     assert sample == {
