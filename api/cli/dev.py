@@ -187,6 +187,19 @@ def bench_care_command(customers: int) -> None:
     run_command(lambda: bench_care(console.print, customers=customers))
 
 
+@bench.command("complaints")
+@click.option("--complaints", default=10_000, show_default=True)
+@click.option("--stores", default=20, show_default=True)
+@with_settings
+def bench_complaints_command(complaints: int, stores: int) -> None:
+    """The complaints SLA job over many open complaints: escalations and seconds (PostgreSQL)."""
+    from api.bench.complaints import bench_complaints
+    from core.migrate import migrate as run_migrate
+
+    run_command(lambda: run_migrate(get_settings()), database=False)
+    run_command(lambda: bench_complaints(console.print, complaints=complaints, stores=stores))
+
+
 @main.group("surveys")
 def surveys_group() -> None:
     """Surveys (the surveys plugin)."""

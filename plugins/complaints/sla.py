@@ -108,6 +108,7 @@ def _add(
             pass
     due = start + span
     for a, b in sorted(pauses):  # clock time: each pause that starts before the due time
+        a = max(a, start)  # a wait before this cycle began (a reopened complaint's) is history
         if a < due:
             due += max(b, a) - a
     return due
