@@ -41,6 +41,7 @@ What is here, by purpose (each name is documented where it is defined):
   :func:`solar_term_date`.
 * **Segments** — :func:`segment_customer_ids_sql` (a saved segment) and
   :func:`filter_customer_ids_sql` (an ad-hoc filter), with the ``segment_fields`` a job receives;
+  :func:`birthday_customer_ids_sql` (whose birthday, solar or lunar, is on a day);
   :func:`uuid_expr` (a new random UUID in SQL, for set-based ``INSERT … SELECT``).
 * **Public pages and anonymous operations** — :func:`find_tenant` (a tenant by slug, for a
   link or a form), :func:`throttle` / :class:`RateLimited` (per token, per client address),
@@ -155,7 +156,12 @@ from core.pii import mask_phone, normalize_phone, open_pii, pii_index, seal_pii
 from core.plugins.delivery import delivery_outstanding
 from core.plugins.manifest import PluginManifest
 from core.replies import record_reply
-from core.segments import SegmentField, filter_customer_ids_sql, segment_customer_ids_sql
+from core.segments import (
+    SegmentField,
+    birthday_customer_ids_sql,
+    filter_customer_ids_sql,
+    segment_customer_ids_sql,
+)
 from core.sql import uuid_expr
 from core.throttle import RateLimited, throttle
 from core.types import (
@@ -233,6 +239,7 @@ __all__ = [
     "after_commit",
     "attempt",
     "audit",
+    "birthday_customer_ids_sql",
     "business_calendar",
     "business_calendars",
     "check_first",

@@ -405,3 +405,24 @@ def filter_customer_ids_sql(
     win-back campaign's ``{"field": "lifecycle", "op": "in", "value": ["at_risk"]}``."""
     sql, params = compile_filter(tenant, flt, fields=fields)
     return named(sql, params)
+
+
+def birthday_customer_ids_sql(tenant: TenantInfo, day: dt.date) -> tuple[str, list[Any]]:
+    """SQL selecting the active customers whose birthday falls on ``day`` — solar or lunar
+    (农历生日), each by the calendar the customer keeps it by, with the tenant's rules for
+    29 February and leap-month births (``tenant.calendar``) — and its arguments. Compose it
+    like :func:`filter_customer_ids_sql` (``… WHERE id IN (<this>)``)."""
+    from core.calendars.birthdays import birth_dates_celebrated_on
+
+    solar = birth_dates_celebrated_on(day, calendar="solar", policy=tenant.calendar)
+    lunar = birth_dates_celebrated_on(day, calendar="lunar", policy=tenant.calendar)
+
+    def among(dates: list[dt.date]) -> str:
+        return ", ".join("{}" for _ in dates) or "NULL"
+
+    sql = (
+        "SELECT c.id AS id FROM customer c WHERE c.tenant_id = {} AND c.status = 'active' AND "
+        f"((c.birthday_calendar = 'solar' AND c.birthday IN ({among(solar)})) OR "
+        f"(c.birthday_calendar = 'lunar' AND c.birthday IN ({among(lunar)})))"
+    )
+    return sql, [tenant.id, *solar, *lunar]

@@ -24,8 +24,9 @@ from core.calendars.lunar import (
 )
 from core.calendars.lunar import to_lunar as _to_lunar
 from core.context import CalendarPolicy
+from core.errors import ValidationFailed
 
-__all__ = ["birthday_in_year", "is_birthday", "next_birthday"]
+__all__ = ["birth_dates_celebrated_on", "birthday_in_year", "is_birthday", "next_birthday"]
 
 BirthdayCalendar = Literal["solar", "lunar"]
 _DEFAULT = CalendarPolicy()
@@ -103,3 +104,42 @@ def is_birthday(
     if day <= birthday:
         return False
     return next_birthday(birthday, on_or_after=day, calendar=calendar, policy=policy) == day
+
+
+EARLIEST_BIRTH = dt.date(1900, 1, 1)  # what customer validation accepts
+
+
+def birth_dates_celebrated_on(
+    day: dt.date, *, calendar: BirthdayCalendar = "solar", policy: CalendarPolicy = _DEFAULT
+) -> list[dt.date]:
+    """Every date of birth (1900 … the day before ``day``) whose birthday, kept by
+    ``calendar``, falls on ``day`` — at most a few hundred dates, so "whose birthday is on
+    ``day``" is an indexable ``birthday IN (…)`` rather than a conversion per customer.
+
+    Example: on 2027-02-28 (a common year, policy ``feb28``) the solar list holds every
+    28 February and every 29 February from 1900 on; a lunar list holds the births of every
+    lunar year on that lunar month and day (and on the 30th when that month has 29 days).
+    """
+    found: set[dt.date] = set()
+    if calendar == "solar":
+        for year in range(EARLIEST_BIRTH.year, day.year + 1):
+            for month, mday in ((day.month, day.day), (2, 29)):
+                try:
+                    found.add(dt.date(year, month, mday))
+                except ValueError:
+                    continue
+    else:
+        target = _to_lunar(day)
+        days = (target.day, 30) if target.day == 29 else (target.day,)
+        for year in range(EARLIEST_BIRTH.year - 1, day.year + 1):
+            for leap in (False, True):
+                for mday in days:
+                    try:
+                        found.add(from_lunar(year, target.month, mday, leap=leap))
+                    except ValidationFailed:
+                        continue  # no such leap month, or a 29-day month
+    return sorted(
+        d
+        for d in found
+        if EARLIEST_BIRTH <= d < day and is_birthday(d, day, calendar=calendar, policy=policy)
+    )

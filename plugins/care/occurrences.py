@@ -1,5 +1,8 @@
 """When a campaign is due by itself (the ``care.schedule`` job), in the tenant's timezone.
 
+* ``birthday`` — daily: the customers whose birthday (solar or lunar, by the calendar each
+  keeps it by) is today + ``days_before``; occurrence ``birthday:<that date>``, so a customer
+  is greeted once per birthday however often the campaign is edited, paused or re-activated.
 * ``festival`` — the core festival calendar (lunar, fixed, solar-term and the tenant's own
   festivals): due when today + ``days_before`` is the festival; occurrence
   ``<code>:<festival date>`` (a festival greeting once per occurrence).
@@ -42,6 +45,8 @@ async def due_occurrence(
 ) -> str | None:
     """The occurrence ``campaign`` is due for on ``today`` (local), or ``None``."""
     kind, s = campaign["kind"], campaign["settings"]
+    if kind == "birthday":
+        return f"birthday:{(today + dt.timedelta(days=s.days_before)).isoformat()}"
     if kind == "festival":
         target = today + dt.timedelta(days=s.days_before)
         calendar = await festival_calendar(tenant, Actor.system("care"))
@@ -76,7 +81,7 @@ async def start_due(
     async with tenant_tx(tenant.id, write=False):
         active = await fetch(
             "SELECT id FROM care_campaign WHERE tenant_id = {} AND state = 'active' "
-            "AND kind IN ('festival', 'winback', 'revisit', 'points_expiring')",
+            "AND kind IN ('birthday', 'festival', 'winback', 'revisit', 'points_expiring')",
             tenant.id,
         )
     started: list[str] = []

@@ -31,6 +31,7 @@ from core import (
     SegmentField,
     TenantInfo,
     ValidationFailed,
+    birthday_customer_ids_sql,
     emit,
     enqueue_messages,
     execute,
@@ -93,9 +94,36 @@ def audience_filter(campaign: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def birthday_of(occurrence: str) -> dt.date:
+    """The birthday a birthday run greets: its occurrence is ``birthday:<date>`` (or the bare
+    ISO date), so a customer is greeted once per birthday however the campaign is edited."""
+    try:
+        return dt.date.fromisoformat(occurrence.rpartition(":")[2])
+    except ValueError:
+        raise ValidationFailed(
+            "a birthday run's occurrence is birthday:YYYY-MM-DD",
+            field="occurrence",
+            code="invalid_occurrence",
+        ) from None
+
+
 async def _audience_sql(
-    tenant: TenantInfo, campaign: dict[str, Any], fields: Mapping[str, SegmentField]
+    tenant: TenantInfo,
+    campaign: dict[str, Any],
+    fields: Mapping[str, SegmentField],
+    occurrence: str,
 ) -> tuple[str, list[Any]]:
+    if campaign["kind"] == "birthday":
+        born, born_args = birthday_customer_ids_sql(tenant, birthday_of(occurrence))
+        if campaign["segment_id"] is None:
+            return born, born_args
+        try:
+            sql, args = await segment_customer_ids_sql(tenant, campaign["segment_id"], fields)
+        except NotFound:
+            raise ValidationFailed(
+                "the campaign's segment no longer exists", field="segmentId", code="not_found"
+            ) from None
+        return f"SELECT id FROM ({sql}) a WHERE id IN ({born})", [*args, *born_args]
     flt = audience_filter(campaign)
     if campaign["segment_id"] is not None:
         try:
@@ -115,10 +143,13 @@ async def _audience_sql(
 
 
 async def audience_size(
-    tenant: TenantInfo, campaign: dict[str, Any], fields: Mapping[str, SegmentField]
+    tenant: TenantInfo,
+    campaign: dict[str, Any],
+    fields: Mapping[str, SegmentField],
+    occurrence: str = "",
 ) -> int:
     async with tenant_tx(tenant.id, write=False):
-        sql, args = await _audience_sql(tenant, campaign, fields)
+        sql, args = await _audience_sql(tenant, campaign, fields, occurrence)
         rows = await fetch(f"SELECT COUNT(*) AS n FROM ({sql}) q", *args)
     return int(rows[0]["n"])
 
@@ -166,7 +197,7 @@ async def start_run(
                 occurrence,
             )
             return UUID(str(again[0]["id"])), False
-        sql, args = await _audience_sql(tenant, campaign, fields)
+        sql, args = await _audience_sql(tenant, campaign, fields, occurrence)
         await execute(
             "INSERT INTO care_target (tenant_id, id, run_id, campaign_id, occurrence, "
             "customer_id, chunk, grp, variant, status, reason, created_at) "
@@ -405,7 +436,7 @@ async def run_campaign(
     if campaign["state"] == "paused":
         raise Conflict("the campaign is paused", field="id", code="paused")
     if campaign["approval"] != "approved" and settings.approval_threshold:
-        size = await audience_size(tenant, campaign, fields)
+        size = await audience_size(tenant, campaign, fields, occurrence)
         if size > settings.approval_threshold:
             async with tenant_tx(tenant.id):
                 await execute(

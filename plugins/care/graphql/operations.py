@@ -46,6 +46,7 @@ from plugins.care.graphql.types import (
     results_view,
     run_view,
 )
+from plugins.care.occurrences import due_occurrence
 from plugins.care.settings import CareSettings
 
 IDS = {"id": "CareCampaign", "segment_id": "Segment", "test_staff_ids": "Staff"}
@@ -337,10 +338,17 @@ async def resolve_run_now(
                 channels,
             )
             return None, done.queued
-        occurrence = data.get("occurrence") or (
-            "once"
-            if campaign["kind"] == "one_off"
-            else dt.datetime.now(dt.UTC).astimezone(tenant_zone(tenant)).date().isoformat()
+        today = dt.datetime.now(dt.UTC).astimezone(tenant_zone(tenant)).date()
+        occurrence = (
+            data.get("occurrence")
+            or (
+                "once"
+                if campaign["kind"] == "one_off"
+                else await due_occurrence(tenant, campaign, settings, today)
+                if campaign["kind"] == "birthday"
+                else None
+            )
+            or today.isoformat()
         )
         if not 1 <= len(occurrence) <= 64:
             raise ValidationFailed("an occurrence has 1-64 characters", field="occurrence")

@@ -90,3 +90,86 @@ async def test_the_points_expiring_reminder_is_sent_by_care_only_when_the_tenant
     await enable_plugins(tenant, "care", settings={"points_expiring_sender": "care"})
     assert len(await _job(tenant, now)) == 1
     assert len(await outbox(tenant)) == 2
+
+
+async def test_a_birthday_greeting_goes_days_before_each_birthday_solar_or_lunar_once_a_year(
+    api, tenant, owner, make_key, enable_plugins
+):
+    """A solar birthday on 5 December, a lunar one on 十月廿七 (born 1985-12-08: 5 December in
+    2026, 24 November in 2027) and a 29 February one (28 February in a common year: the
+    tenant's default rule); greeted three days before, once per birthday whatever the
+    campaign's edits."""
+    from core.consent import set_consent
+    from core.customers import create_customer
+    from plugins.care import campaigns
+
+    await enable_plugins(tenant, "care")
+    key = await make_key(tenant)
+    born = {
+        "solar": ("1990-12-05", "solar"),
+        "lunar": ("1985-12-08", "lunar"),
+        "leap": ("1992-02-29", "solar"),
+        "other": ("1990-12-06", "solar"),
+    }
+    people = {}
+    for i, (name, (day, calendar)) in enumerate(born.items()):
+        c = await create_customer(
+            tenant,
+            owner,
+            {
+                "name": name,
+                "phone": f"1390000{i:04d}",
+                "birthday": day,
+                "birthday_calendar": calendar,
+            },
+        )
+        await set_consent(
+            tenant, owner, {"customer_id": str(c.id), "purpose": "marketing", "granted": True}
+        )
+        people[name] = c.id
+    body = await gql_ok(
+        api,
+        CREATE,
+        {
+            "i": {
+                "name": "生日祝福",
+                "kind": "BIRTHDAY",
+                "message": "生日快乐！",
+                "settings": {"daysBefore": 3},
+            }
+        },
+        key,
+    )
+    campaign = body["careCampaignCreate"]["campaign"]["id"]
+    await gql_ok(api, ACTIVATE, {"i": {"id": campaign}}, key)
+
+    async def greeted() -> list[tuple[str, str]]:
+        names = {v: k for k, v in people.items()}
+        return sorted(
+            (m["idempotency_key"].split(":")[3], names[m["customer_id"]])
+            for m in await outbox(tenant)
+        )
+
+    # 2 December 2026, 09:00 in Shanghai: the birthdays of 5 December
+    assert await _job(tenant, dt.datetime(2026, 12, 2, 1, tzinfo=dt.UTC)) == ["birthday:2026-12-05"]
+    assert await greeted() == [("2026-12-05", "lunar"), ("2026-12-05", "solar")]
+    # the same day again, and the next day after an edit to two days before: nobody twice
+    assert await _job(tenant, dt.datetime(2026, 12, 2, 8, tzinfo=dt.UTC)) == []
+    await campaigns.update_campaign(tenant, owner, uid(campaign), {"settings": {"days_before": 2}})
+    assert await _job(tenant, dt.datetime(2026, 12, 3, 1, tzinfo=dt.UTC)) == []
+    assert len(await greeted()) == 2
+    await campaigns.update_campaign(tenant, owner, uid(campaign), {"settings": {"days_before": 3}})
+    # 29 February in a common year: on 28 February 2027, so due on the 25th
+    assert await _job(tenant, dt.datetime(2027, 2, 25, 1, tzinfo=dt.UTC)) == ["birthday:2027-02-28"]
+    # the next year: the lunar birthday moves to 24 November, the solar one stays
+    assert await _job(tenant, dt.datetime(2027, 11, 21, 1, tzinfo=dt.UTC)) == [
+        "birthday:2027-11-24"
+    ]
+    assert await _job(tenant, dt.datetime(2027, 12, 2, 1, tzinfo=dt.UTC)) == ["birthday:2027-12-05"]
+    assert await greeted() == [
+        ("2026-12-05", "lunar"),
+        ("2026-12-05", "solar"),
+        ("2027-02-28", "leap"),
+        ("2027-11-24", "lunar"),
+        ("2027-12-05", "solar"),
+    ]
