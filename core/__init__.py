@@ -41,7 +41,8 @@ What is here, by purpose (each name is documented where it is defined):
   :func:`solar_term_date`.
 * **Segments** — :func:`segment_customer_ids_sql` (a saved segment) and
   :func:`filter_customer_ids_sql` (an ad-hoc filter), with the ``segment_fields`` a job receives;
-  :func:`birthday_customer_ids_sql` (whose birthday, solar or lunar, is on a day);
+  :func:`birthday_customer_ids_sql` (whose birthday, solar or lunar, is on a day),
+  :func:`purchasers_sql` (who bought in a window: a thank-you campaign's audience);
   :func:`uuid_expr` (a new random UUID in SQL, for set-based ``INSERT … SELECT``).
 * **Public pages and anonymous operations** — :func:`find_tenant` (a tenant by slug, for a
   link or a form), :func:`throttle` / :class:`RateLimited` (per token, per client address),
@@ -160,6 +161,7 @@ from core.segments import (
     SegmentField,
     birthday_customer_ids_sql,
     filter_customer_ids_sql,
+    purchasers_sql,
     segment_customer_ids_sql,
 )
 from core.sql import uuid_expr
@@ -285,6 +287,7 @@ __all__ = [
     "pii_index",
     "purchase_facts",
     "purchase_totals",
+    "purchasers_sql",
     "read_token",
     "record_reply",
     "safe_cell",

@@ -426,3 +426,34 @@ def birthday_customer_ids_sql(tenant: TenantInfo, day: dt.date) -> tuple[str, li
         f"(c.birthday_calendar = 'lunar' AND c.birthday IN ({among(lunar)})))"
     )
     return sql, [tenant.id, *solar, *lunar]
+
+
+BACKFILL_GRACE = dt.timedelta(days=2)
+
+
+def purchasers_sql(
+    tenant: TenantInfo,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    min_amount_minor: int = 0,
+    first_only: bool = False,
+) -> tuple[str, list[Any]]:
+    """SQL selecting the active customers with a sale *recorded* in ``[start, end)`` — of at
+    least ``min_amount_minor``, or only their very first sale with ``first_only`` — and its
+    arguments (a thank-you campaign's audience). A sale that happened more than two days
+    before the window (imported history) does not count."""
+    first = (
+        " AND NOT EXISTS (SELECT 1 FROM purchase e WHERE e.tenant_id = p.tenant_id "
+        "AND e.customer_id = p.customer_id AND e.kind = 'sale' AND (e.occurred_at < "
+        "p.occurred_at OR (e.occurred_at = p.occurred_at AND e.id < p.id)))"
+        if first_only
+        else ""
+    )
+    sql = (
+        "SELECT DISTINCT p.customer_id AS id FROM purchase p JOIN customer c "
+        "ON c.tenant_id = p.tenant_id AND c.id = p.customer_id AND c.status = 'active' "
+        "WHERE p.tenant_id = {} AND p.kind = 'sale' AND p.created_at >= {} AND p.created_at < {} "
+        f"AND p.occurred_at >= {{}} AND p.amount_minor >= {{}}{first}"
+    )
+    return sql, [tenant.id, start, end, start - BACKFILL_GRACE, min_amount_minor]

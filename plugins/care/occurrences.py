@@ -3,6 +3,10 @@
 * ``birthday`` — daily: the customers whose birthday (solar or lunar, by the calendar each
   keeps it by) is today + ``days_before``; occurrence ``birthday:<that date>``, so a customer
   is greeted once per birthday however often the campaign is edited, paused or re-activated.
+* ``thank_you`` — hourly: the customers whose sale (their first, or of at least
+  ``min_amount``) was recorded in an hour that ended ``delay_hours`` ago; occurrence
+  ``h<YYYY-MM-DDTHH>`` (UTC). Hours the scheduler missed (a worker down) are caught up for a
+  day, never before the campaign was created.
 * ``festival`` — the core festival calendar (lunar, fixed, solar-term and the tenant's own
   festivals): due when today + ``days_before`` is the festival; occurrence
   ``<code>:<festival date>`` (a festival greeting once per occurrence).
@@ -81,7 +85,8 @@ async def start_due(
     async with tenant_tx(tenant.id, write=False):
         active = await fetch(
             "SELECT id FROM care_campaign WHERE tenant_id = {} AND state = 'active' "
-            "AND kind IN ('birthday', 'festival', 'winback', 'revisit', 'points_expiring')",
+            "AND kind IN ('birthday', 'thank_you', 'festival', 'winback', 'revisit', "
+            "'points_expiring')",
             tenant.id,
         )
     started: list[str] = []
@@ -89,31 +94,54 @@ async def start_due(
         campaign = await get_campaign(tenant, row["id"])
         if campaign is None:  # pragma: no cover - deleted meanwhile
             continue
-        occurrence = await due_occurrence(tenant, campaign, settings, today)
-        if occurrence is None:
+        if campaign["kind"] == "thank_you":
+            due = thank_you_hours(campaign, now)
+        else:
+            one = await due_occurrence(tenant, campaign, settings, today)
+            due = [one] if one is not None else []
+        if not due:
             continue
         async with tenant_tx(tenant.id, write=False):
-            seen = await fetch(
-                "SELECT 1 AS x FROM care_run WHERE tenant_id = {} AND campaign_id = {} "
-                "AND occurrence = {}",
-                tenant.id,
-                campaign["id"],
-                occurrence,
-            )
-        if seen:
-            continue
-        try:
-            await run_campaign(
-                tenant,
-                campaign,
-                occurrence,
-                settings,
-                channels,
-                fields,
-                trigger="schedule",
-                inline_chunks=1,
-            )
-        except (Conflict, ValidationFailed):
-            continue  # approval required (flagged on the campaign), or its segment is gone
-        started.append(occurrence)
+            seen = {
+                r["occurrence"]
+                for r in await fetch(
+                    "SELECT occurrence FROM care_run WHERE tenant_id = {} AND campaign_id = {} "
+                    f"AND occurrence IN ({', '.join('{}' for _ in due)})",
+                    tenant.id,
+                    campaign["id"],
+                    *due,
+                )
+            }
+        for occurrence in (o for o in due if o not in seen):
+            try:
+                await run_campaign(
+                    tenant,
+                    campaign,
+                    occurrence,
+                    settings,
+                    channels,
+                    fields,
+                    trigger="schedule",
+                    inline_chunks=1,
+                )
+            except (Conflict, ValidationFailed):
+                break  # approval required (flagged on the campaign), or its segment is gone
+            started.append(occurrence)
     return started
+
+
+CATCH_UP = 24  # hours of sales a thank-you campaign still thanks after a scheduler outage
+
+
+def thank_you_hours(campaign: dict[str, Any], now: dt.datetime) -> list[str]:
+    """The hours (UTC, oldest first) whose sales are due for thanks at ``now``: each ended at
+    least ``delay_hours`` ago, none more than a day before that, none before the campaign."""
+    last = (now - dt.timedelta(hours=campaign["settings"].delay_hours + 1)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    created = campaign["created_at"].astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    return [
+        f"h{hour:%Y-%m-%dT%H}"
+        for back in range(CATCH_UP - 1, -1, -1)
+        if (hour := last - dt.timedelta(hours=back)) >= created
+    ]

@@ -38,6 +38,7 @@ from core import (
     fetch,
     filter_customer_ids_sql,
     is_postgres,
+    purchasers_sql,
     segment_customer_ids_sql,
     tenant_tx,
     uuid_expr,
@@ -107,14 +108,37 @@ def birthday_of(occurrence: str) -> dt.date:
         ) from None
 
 
+def hour_of(occurrence: str) -> dt.datetime:
+    """The hour (UTC) whose sales a thank-you run thanks: occurrence ``h<YYYY-MM-DDTHH>``."""
+    try:
+        return dt.datetime.strptime(occurrence, "h%Y-%m-%dT%H").replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise ValidationFailed(
+            "a thank-you run's occurrence is hYYYY-MM-DDTHH (an hour in UTC)",
+            field="occurrence",
+            code="invalid_occurrence",
+        ) from None
+
+
 async def _audience_sql(
     tenant: TenantInfo,
     campaign: dict[str, Any],
     fields: Mapping[str, SegmentField],
     occurrence: str,
 ) -> tuple[str, list[Any]]:
-    if campaign["kind"] == "birthday":
-        born, born_args = birthday_customer_ids_sql(tenant, birthday_of(occurrence))
+    if campaign["kind"] in ("birthday", "thank_you"):
+        s = campaign["settings"]
+        if campaign["kind"] == "birthday":
+            born, born_args = birthday_customer_ids_sql(tenant, birthday_of(occurrence))
+        else:
+            start = hour_of(occurrence)
+            born, born_args = purchasers_sql(
+                tenant,
+                start,
+                start + dt.timedelta(hours=1),
+                min_amount_minor=s.min_amount_minor,
+                first_only=s.first_purchase_only,
+            )
         if campaign["segment_id"] is None:
             return born, born_args
         try:

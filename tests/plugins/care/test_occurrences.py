@@ -173,3 +173,73 @@ async def test_a_birthday_greeting_goes_days_before_each_birthday_solar_or_lunar
         ("2027-11-24", "lunar"),
         ("2027-12-05", "solar"),
     ]
+
+
+async def test_a_thank_you_goes_after_the_delay_to_first_time_buyers_once(
+    api, tenant, owner, make_key, enable_plugins, store
+):
+    """``first_purchase_only`` with a 2-hour delay: a first-time buyer is thanked once the
+    hour of the sale ended two hours ago; a returning customer and a second sale are not; an
+    amount threshold in another campaign thanks the big basket only."""
+    from core.purchases import record_purchase
+
+    await enable_plugins(tenant, "care")
+    key = await make_key(tenant)
+    new, regular, small = await customers(tenant, owner, 3)
+
+    async def sale(customer, price: str, at: dt.datetime | None = None) -> None:
+        await record_purchase(
+            tenant,
+            owner,
+            {
+                "store_id": str(store),
+                "customer_id": str(customer.id),
+                "lines": [{"sku": "tea", "unit_price": price}],
+                **({"occurred_at": at.isoformat()} if at else {}),
+            },
+        )
+
+    # history imported now: a sale of five days ago is nobody's reason for thanks today
+    await sale(regular, "20.00", dt.datetime.now(dt.UTC) - dt.timedelta(days=5))
+    ids = {}
+    created = dt.datetime.now(dt.UTC)
+    for name, settings in (
+        ("首购感谢", {"firstPurchaseOnly": True, "delayHours": 2}),
+        ("大单感谢", {"minAmount": "500.00", "delayHours": 2}),
+    ):
+        body = await gql_ok(
+            api,
+            CREATE,
+            {
+                "i": {
+                    "name": name,
+                    "kind": "THANK_YOU",
+                    "message": "感谢光临！",
+                    "settings": settings,
+                }
+            },
+            key,
+        )
+        ids[name] = uid(body["careCampaignCreate"]["campaign"]["id"])
+        await gql_ok(
+            api, ACTIVATE, {"i": {"id": body["careCampaignCreate"]["campaign"]["id"]}}, key
+        )
+    await sale(new, "30.00")
+    await sale(new, "600.00")
+    await sale(regular, "25.00")
+    await sale(small, "499.99")
+    recorded = dt.datetime.now(dt.UTC)
+    hour = f"h{recorded:%Y-%m-%dT%H}"
+    # an hour after the sale's hour ended is not yet two hours
+    assert await _job(tenant, recorded.replace(minute=59) + dt.timedelta(hours=1)) == []
+    # the hours since the campaigns were created (one, or two across an hour's turn), each once
+    hours = sorted({f"h{created:%Y-%m-%dT%H}", hour})
+    started = await _job(tenant, recorded + dt.timedelta(hours=3))
+    assert sorted(started) == sorted(hours * len(ids))
+    assert await _job(tenant, recorded + dt.timedelta(hours=3, minutes=15)) == []
+    names = {new.id: "new", regular.id: "regular", small.id: "small"}
+    sent = sorted(
+        (m["idempotency_key"].split(":")[1], names[m["customer_id"]]) for m in await outbox(tenant)
+    )
+    first, big = str(ids["首购感谢"]), str(ids["大单感谢"])
+    assert sent == sorted([(first, "new"), (first, "small"), (big, "new")])
