@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import msgspec
+from piccolo.columns.combination import WhereRaw
 
 from core.auditing import audit
 from core.config import get_settings
 from core.context import Actor, TenantInfo
 from core.crypto import FieldCipher, cipher_for, mask_email, mask_phone
 from core.customers.schemas import CustomerFilter, CustomerInput, CustomerPatch, CustomerView
-from core.db import fetch, is_unique_violation, json_text, json_value, tenant_read, tenant_tx
+from core.db import is_unique_violation, json_text, json_value, tenant_read, tenant_tx
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.events import emit
 from core.idempotency import claim
@@ -405,26 +406,31 @@ async def search_customers(
             query = query.where(Customer.card_no == f.card_no)
         if f.home_store_id:
             query = query.where(Customer.home_store_id == f.home_store_id)
+        # Sub-selects, not id lists: a value class or a segment may hold most of a million
+        # customers (and an id list would exceed the driver's 32,767 arguments).
         if f.tag:
-            ids = (
-                await CustomerTag.select(CustomerTag.customer_id)
-                .where(CustomerTag.tag == f.tag)
-                .output(as_list=True)
+            query = query.where(
+                WhereRaw(
+                    "id IN (SELECT customer_id FROM customer_tag WHERE tenant_id = {} "
+                    "AND tag = {})",
+                    tenant.id,
+                    f.tag,
+                )
             )
-            query = query.where(Customer.id.is_in(ids or [uuid4()]))
         if f.value_class:
-            ids = (
-                await CustomerStats.select(CustomerStats.customer_id)
-                .where(CustomerStats.value_class == f.value_class)
-                .output(as_list=True)
+            query = query.where(
+                WhereRaw(
+                    "id IN (SELECT customer_id FROM customer_stats WHERE tenant_id = {} "
+                    "AND value_class = {})",
+                    tenant.id,
+                    f.value_class,
+                )
             )
-            query = query.where(Customer.id.is_in(ids or [uuid4()]))
         if f.segment_id:
             sql, args = await segment_customer_ids_sql(
                 tenant, f.segment_id, segment_fields or CORE_FIELDS
             )
-            ids = [r["id"] for r in await fetch(sql, *args)]
-            query = query.where(Customer.id.is_in(ids or [uuid4()]))
+            query = query.where(WhereRaw(f"id IN ({sql})", *args))
         if after is not None:
             query = query.where(Customer.id > after)
         rows = await query.order_by(Customer.id).limit(first + 1 if peek else first)

@@ -118,6 +118,9 @@ async def test_segments_compile_to_sql(tenant, owner, store):
     assert [
         c.id for c in await search_customers(tenant, owner, {"segment_id": str(seg["id"])})
     ] == [a.id]
+    assert [c.id for c in await search_customers(tenant, owner, {"value_class": "high_value"})] == [
+        a.id
+    ]
     lapsed = await create_segment(
         tenant,
         owner,
