@@ -43,7 +43,9 @@ What is here, by purpose (each name is documented where it is defined):
   :func:`filter_customer_ids_sql` (an ad-hoc filter), with the ``segment_fields`` a job receives;
   :func:`birthday_customer_ids_sql` (whose birthday, solar or lunar, is on a day),
   :func:`purchasers_sql` (who bought in a window: a thank-you campaign's audience);
-  :func:`uuid_expr` (a new random UUID in SQL, for set-based ``INSERT … SELECT``).
+  :func:`uuid_expr` (a new random UUID in SQL, for set-based ``INSERT … SELECT``),
+  :func:`seconds_between` (the seconds between two timestamps in SQL, for durations and
+  medians computed in the database).
 * **Public pages and anonymous operations** — :func:`find_tenant` (a tenant by slug, for a
   link or a form), :func:`throttle` / :class:`RateLimited` (per token, per client address),
   :class:`Pages` and :func:`pick_locale` (server-rendered, mobile-first pages on the core's
@@ -164,7 +166,7 @@ from core.segments import (
     purchasers_sql,
     segment_customer_ids_sql,
 )
-from core.sql import uuid_expr
+from core.sql import seconds_between, uuid_expr
 from core.throttle import RateLimited, throttle
 from core.types import (
     DeliveryResult,
@@ -292,6 +294,7 @@ __all__ = [
     "record_reply",
     "safe_cell",
     "seal_pii",
+    "seconds_between",
     "segment_customer_ids_sql",
     "sign_token",
     "solar_term_date",

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.db import fetch, get_database
 
-__all__ = ["named", "run", "uuid_expr"]
+__all__ = ["named", "run", "seconds_between", "uuid_expr"]
 
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
@@ -48,3 +48,12 @@ def uuid_expr() -> str:
         "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || "
         "lower(hex(randomblob(6))))"
     )
+
+
+def seconds_between(start: str, end: str) -> str:
+    """An expression for the seconds from timestamp expression ``start`` to ``end`` (both SQL
+    you wrote, never input) in the current dialect, as a float; NULL when either is NULL.
+    Durations and medians (a resolution time) are then plain SQL on both backends."""
+    if get_database().is_postgres:
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"

@@ -144,8 +144,9 @@ class ReportSection:
 
     ``compute(tenant, store_id, start, end)`` runs inside the tenant transaction (``store_id``
     None: the chain; ``start``/``end``: the week, aware datetimes) and returns a
-    :class:`ReportData`. ``title`` maps locales to text; ``order`` sorts sections (the core's
-    come first).
+    :class:`ReportData`; a ``compute`` that declares a ``settings`` parameter also gets the
+    plugin's validated settings for the tenant (keyword). ``title`` maps locales to text;
+    ``order`` sorts sections (the core's come first).
     """
 
     key: str

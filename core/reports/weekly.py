@@ -10,6 +10,7 @@ weekend trade compares with weekend trade.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -441,8 +442,11 @@ async def _plugin_sections(
             assert isinstance(section, ReportSection)
             key = f"{plugin_id}.{section.key}"
             try:
+                extra: dict[str, Any] = {}
+                if "settings" in inspect.signature(section.compute).parameters:
+                    extra["settings"] = await runtime.plugin_settings(tenant.id, plugin_id)
                 async with tenant_tx(tenant.id, write=False):
-                    data = await section.compute(tenant, store_id, start, end)
+                    data = await section.compute(tenant, store_id, start, end, **extra)
                 failed = False
             except Exception:
                 log.exception("report section %s failed for tenant %s", key, tenant.slug)

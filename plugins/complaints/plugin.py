@@ -50,6 +50,34 @@ def register_graphql() -> list[Any]:
 
 
 @hookimpl
+def register_kpis() -> list[Any]:
+    from plugins.complaints.kpis import kpis
+
+    return kpis()
+
+
+@hookimpl
+def register_report_sections() -> list[Any]:
+    from plugins.complaints.weekly import report_sections
+
+    return report_sections()
+
+
+@hookimpl
+def demo_settings() -> dict[str, Any]:
+    from plugins.complaints.demo import DEMO_SETTINGS
+
+    return DEMO_SETTINGS
+
+
+@hookimpl
+async def seed_demo(tenant: TenantInfo, demo: Any, settings: ComplaintsSettings) -> None:
+    from plugins.complaints.demo import seed
+
+    await seed(tenant, demo, settings)
+
+
+@hookimpl
 def register_message_templates() -> list[Any]:
     from plugins.complaints.messages import TEMPLATES
 

@@ -52,7 +52,8 @@ async def erase_customer(tenant: TenantInfo, customer_id: UUID) -> None:
             customer_id,
         )
         await execute(
-            "UPDATE complaints_praise SET text = '', customer_id = NULL "
+            "UPDATE complaints_praise SET text = '', contact_name = '', contact_phone = '', "
+            "customer_id = NULL "
             "WHERE tenant_id = {} AND customer_id = {}",
             tenant.id,
             customer_id,

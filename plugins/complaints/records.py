@@ -26,6 +26,7 @@ from core import (
     ValidationFailed,
     active_customer,
     claim,
+    decode_cursor,
     emit,
     fetch,
     insert_rows,
@@ -53,6 +54,8 @@ __all__ = [
     "create_complaint",
     "get_complaint",
     "hash_token",
+    "scope_sql",
+    "time_cursor",
     "visible",
 ]
 
@@ -296,6 +299,34 @@ def visible(actor: Actor, row: dict[str, Any]) -> bool:
     return actor.sees_store(UUID(str(store)) if store else None) and (
         store is not None or actor.store_ids is None
     )
+
+
+def time_cursor(after: str | None) -> tuple[dt.datetime, UUID] | None:
+    """The position ``(received at, id)`` in a cursor of a newest-first list (complaints,
+    praise); a malformed one is ``invalid_cursor`` on ``after``."""
+    cursor = decode_cursor(after)
+    if cursor is None:
+        return None
+    try:
+        at, _, uid = cursor.partition("|")
+        return dt.datetime.fromisoformat(at), UUID(uid)
+    except ValueError:
+        raise ValidationFailed("malformed cursor", field="after", code="invalid_cursor") from None
+
+
+def scope_sql(actor: Actor, alias: str = "c", *, hq: bool = True) -> tuple[str, list[Any]]:
+    """:func:`visible` in SQL (``alias`` is the complaint, or the praise or damage record with
+    ``hq=False``: those have no HQ-only kind): a store-scoped actor sees their stores' rows
+    that are not HQ's (media, regulator); a chain-wide actor sees all."""
+    if actor.store_ids is None:
+        return "", []
+    if not actor.store_ids:
+        return " AND 1 = 0", []
+    stores = sorted(actor.store_ids)
+    among = f" AND {alias}.store_id IN (" + ", ".join("{}" for _ in stores) + ")"
+    if not hq:
+        return among, list(stores)
+    return f" AND {alias}.hq_only = {{}}" + among, [False, *stores]
 
 
 COLUMNS = (

@@ -115,6 +115,8 @@ class PraiseRow(TenantScoped, Table, tablename="complaints_praise"):
     staff_ids = Text(default="[]")
     channel = Varchar(length=16)
     customer_id = UUID(null=True, default=None)
+    contact_name = Text(default="")  # sealed: a praising caller who is not a customer
+    contact_phone = Text(default="")  # sealed
     text = Text(default="")
     received_at = Timestamptz(default=TimestamptzNow())
     recorded_by = Varchar(length=64, default="")
@@ -137,5 +139,6 @@ class DamageRow(TenantScoped, Table, tablename="complaints_damage"):
     settlement = Text(default="")
     settlement_minor = Integer(default=0)
     description = Text(default="")
+    complaint_id = UUID(null=True, default=None)  # the complaint it came with, if one
     recorded_by = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -57,6 +57,12 @@ async def test_the_demo_chain_has_a_year_of_every_module(db, runtime, owner):
         "北京王府井店",
         "广州天河店",
     }  # NPS per store, by name
+    complaints = sections["complaints.complaints"].data
+    shown = {f.key: f.value for f in complaints.figures}
+    assert shown["received"] > 0 and 0 <= shown["resolve_sla"] <= 1
+    tables = {t.key: t for t in complaints.tables}
+    assert {"main_complaints", "handling", "flagged_products"} <= set(tables)
+    assert [row[0] for row in tables["flagged_products"].rows] == ["SKU-DRK-02"]
 
     year_from = NOW - dt.timedelta(days=365)
     store = await _first_store(tenant)

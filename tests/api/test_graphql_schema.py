@@ -220,9 +220,12 @@ async def victim(other_tenant, owner, enable_plugins):
         other_tenant, owner, url="https://example.com/b-hook", events=["purchase.recorded"]
     )
     campaign, run = await _campaign_of(other_tenant, owner, enable_plugins, segment["id"])
-    complaint = await _complaint_of(other_tenant, owner, enable_plugins, store, customer.id)
+    complaint, praise = await _complaint_of(
+        other_tenant, owner, enable_plugins, store, customer.id, staff
+    )
     return {
         "complaint": to_global_id("Complaint", complaint),
+        "praise": to_global_id("ComplaintPraise", praise),
         "webhook": to_global_id("WebhookSubscription", webhook["id"]),
         "tenant": other_tenant,
         "store": to_global_id("Store", store),
@@ -248,8 +251,9 @@ async def victim(other_tenant, owner, enable_plugins):
     }
 
 
-async def _complaint_of(tenant, owner, enable_plugins, store, customer):
-    """Tenant B's complaint at its store, about its customer."""
+async def _complaint_of(tenant, owner, enable_plugins, store, customer, staff):
+    """Tenant B's complaint at its store, about its customer, and praise for its staff."""
+    from plugins.complaints.praise import record_praise
     from plugins.complaints.records import create_complaint
     from plugins.complaints.settings import ComplaintsSettings
 
@@ -260,7 +264,10 @@ async def _complaint_of(tenant, owner, enable_plugins, store, customer):
         ComplaintsSettings(),
         {"channel": "phone", "summary": "B", "store_id": store, "customer_id": customer},
     )
-    return made.id
+    praise = await record_praise(
+        tenant, owner, {"store_id": store, "staff_ids": [staff], "channel": "phone", "text": "B"}
+    )
+    return made.id, praise
 
 
 async def _campaign_of(tenant, owner, enable_plugins, segment):
@@ -384,6 +391,33 @@ PROBES = {
         "mutation($cmp: ID!, $c: ID!) { complaintCustomerLink(input: {id: $cmp, customerId: $c}) { errors { code } } }",
         {},
         lambda b, v, a: _missing(b, "complaintCustomerLink"),
+    ),
+    "praises": (
+        "query($s: ID!, $pr: ID!) { all: praises { nodes { id } } theirs: praises(filter: {storeId: $s}) { nodes { id } } node(id: $pr) { id } }",
+        {},
+        lambda b, v, a: b["data"] == {"all": {"nodes": []}, "theirs": {"nodes": []}, "node": None},
+    ),
+    "complaintRegister": (
+        'query($s: ID!) { complaintRegister(storeId: $s, date: "2026-11-10") { date } }',
+        {},
+        lambda b, v, a: b["data"] == {"complaintRegister": None},
+    ),
+    "complaintReport": (
+        'query($s: ID!) { theirs: complaintReport(storeId: $s, from: "2026-11-09", to: "2026-11-15") { timezone } chain: complaintReport(from: "2026-11-09", to: "2026-11-15") { figures { received praise } } }',
+        {},
+        lambda b, v, a: (
+            b["data"] == {"theirs": None, "chain": {"figures": {"received": 0, "praise": 0}}}
+        ),
+    ),
+    "praiseRecord": (
+        'mutation($s: ID!, $st: ID!) { praiseRecord(input: {storeId: $s, staffIds: [$st], channel: PHONE, text: "x"}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "praiseRecord"),
+    ),
+    "damageRecord": (
+        'mutation($s: ID!, $cmp: ID!) { damageRecord(input: {storeId: $s, sku: "x", complaintId: $cmp}) { errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "damageRecord"),
     ),
     "me": (
         "{ me { tenant { slug } } }",
@@ -861,6 +895,7 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "cm": victim["campaign"],
         "cr": victim["care_run"],
         "cmp": victim["complaint"],
+        "pr": victim["praise"],
         # B's secret under A's slug: a token names its tenant, another tenant's is not_found
         "tk": f"{tenant.slug}.{victim['survey_token'].split('.', 1)[1]}",
     }

@@ -2,8 +2,10 @@
 ``complaints``, ``complaintCategories``; the workflow mutations ``complaintCreate``,
 ``complaintAcknowledge``, ``complaintAssign``, ``complaintTransfer``, ``complaintWait``,
 ``complaintResume``, ``complaintResolve``, ``complaintFollowUp``, ``complaintReopen``,
-``complaintClose``, ``complaintNoteAdd`` and ``complaintCustomerLink``. Present only where a
-tenant enabled the plugin."""
+``complaintClose``, ``complaintNoteAdd`` and ``complaintCustomerLink``; praise and damaged goods
+(``praiseRecord``, ``praises``, ``damageRecord``: :mod:`.praise`); the register and the report
+(``complaintRegister``, ``complaintReport``: :mod:`.reports`). Present only where a tenant
+enabled the plugin."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import strawberry
 
 from core import GraphQLContribution
 from plugins.complaints.graphql import operations as op
+from plugins.complaints.graphql import praise, reports
 
 __all__ = ["contributions"]
 
@@ -33,5 +36,24 @@ def contributions() -> list[GraphQLContribution]:
             },
             mutations=op.mutations(),
             nodes={"Complaint": op.load_complaint},
-        )
+        ),
+        GraphQLContribution(
+            queries={
+                "praises": strawberry.field(
+                    resolver=praise.resolve_praises,
+                    description="Praise (表扬) the caller sees, newest first.",
+                ),
+                "complaint_register": strawberry.field(
+                    resolver=reports.resolve_register,
+                    description="A store's complaint register of a day (null: no such store).",
+                ),
+                "complaint_report": strawberry.field(
+                    resolver=reports.resolve_report,
+                    description="Complaint figures of a store or the chain over days, with "
+                    "the trend (null: no such store).",
+                ),
+            },
+            mutations=praise.mutations(),
+            nodes={"ComplaintPraise": praise.load_praise, "ComplaintDamage": praise.load_damage},
+        ),
     ]

@@ -22,7 +22,6 @@ from core import (
     check_first,
     connection,
     context_of,
-    decode_cursor,
     fetch,
     from_global_id,
     input_data,
@@ -32,7 +31,14 @@ from plugins.complaints import workflow
 from plugins.complaints.categories import category_tree
 from plugins.complaints.graphql import inputs as i
 from plugins.complaints.graphql.types import Complaint, ComplaintCategory, complaint_view
-from plugins.complaints.records import COLUMNS, create_complaint, decoded, get_complaint
+from plugins.complaints.records import (
+    COLUMNS,
+    create_complaint,
+    decoded,
+    get_complaint,
+    scope_sql,
+    time_cursor,
+)
 from plugins.complaints.settings import ComplaintsSettings
 
 IDS = {
@@ -66,32 +72,7 @@ async def _view(tenant: TenantInfo, actor: Actor, uid: UUID | None) -> Complaint
         return None
 
 
-def _cursor(after: str | None) -> tuple[dt.datetime, UUID] | None:
-    cursor = decode_cursor(after)
-    if cursor is None:
-        return None
-    try:
-        at, _, uid = cursor.partition("|")
-        return dt.datetime.fromisoformat(at), UUID(uid)
-    except ValueError:
-        raise ValidationFailed("malformed cursor", field="after", code="invalid_cursor") from None
-
-
 # --- queries -----------------------------------------------------------------------------
-
-
-def scope_sql(actor: Actor) -> tuple[str, list[Any]]:
-    """The visibility rule in SQL (``c`` is the complaint): a store-scoped actor sees their
-    stores' complaints that are not HQ's (media, regulator); a chain-wide actor sees all."""
-    if actor.store_ids is None:
-        return "", []
-    if not actor.store_ids:
-        return " AND 1 = 0", []
-    stores = sorted(actor.store_ids)
-    return (
-        " AND c.hq_only = {} AND c.store_id IN (" + ", ".join("{}" for _ in stores) + ")",
-        [False, *stores],
-    )
 
 
 async def resolve_complaints(
@@ -123,7 +104,7 @@ async def resolve_complaints(
     if f.get("overdue") is not None:
         where.append(("" if f["overdue"] else "NOT ") + OVERDUE.replace("{now}", "{}"))
         args += [now, now]
-    cursor = _cursor(after)
+    cursor = time_cursor(after)
     if cursor:
         where.append("(c.received_at < {} OR (c.received_at = {} AND c.id < {}))")
         args += [cursor[0], cursor[0], cursor[1]]
