@@ -50,6 +50,13 @@ def register_graphql() -> list[Any]:
 
 
 @hookimpl
+def register_routes() -> list[Any]:
+    from plugins.complaints.pages import routes
+
+    return routes()
+
+
+@hookimpl
 def register_message_templates() -> list[Any]:
     from plugins.complaints.messages import TEMPLATES
 

@@ -220,9 +220,13 @@ async def victim(other_tenant, owner, enable_plugins):
         other_tenant, owner, url="https://example.com/b-hook", events=["purchase.recorded"]
     )
     campaign, run = await _campaign_of(other_tenant, owner, enable_plugins, segment["id"])
-    complaint = await _complaint_of(other_tenant, owner, enable_plugins, store, customer.id)
+    complaint, complaint_token = await _complaint_of(
+        other_tenant, owner, enable_plugins, store, customer.id
+    )
     return {
         "complaint": to_global_id("Complaint", complaint),
+        "complaint_token": complaint_token,
+        "store_code": "B1",
         "webhook": to_global_id("WebhookSubscription", webhook["id"]),
         "tenant": other_tenant,
         "store": to_global_id("Store", store),
@@ -249,7 +253,7 @@ async def victim(other_tenant, owner, enable_plugins):
 
 
 async def _complaint_of(tenant, owner, enable_plugins, store, customer):
-    """Tenant B's complaint at its store, about its customer."""
+    """Tenant B's complaint at its store, about its customer, and its tracking token."""
     from plugins.complaints.records import create_complaint
     from plugins.complaints.settings import ComplaintsSettings
 
@@ -260,7 +264,7 @@ async def _complaint_of(tenant, owner, enable_plugins, store, customer):
         ComplaintsSettings(),
         {"channel": "phone", "summary": "B", "store_id": store, "customer_id": customer},
     )
-    return made.id
+    return made.id, made.token
 
 
 async def _campaign_of(tenant, owner, enable_plugins, segment):
@@ -324,6 +328,18 @@ PROBES = {
         "{ complaintCategories { code } }",
         {},
         lambda b, v, a: len(b["data"]["complaintCategories"]) > 10,
+    ),
+    "complaintSubmit": (
+        'mutation($ts: String!, $sc: String!) { complaintSubmit(input: {tenant: $ts, store: $sc, name: "x", phone: "13912345678", what: "x", occurredAt: "2026-01-01T00:00:00+08:00"}) { token errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "complaintSubmit"),  # B's store code is no form of A's
+    ),
+    "complaintStatus": (
+        "query($ct: String!) { complaintStatus(token: $ct) { complaint { number } errors { code } } }",
+        {},
+        lambda b, v, a: (
+            b["data"]["complaintStatus"] == {"complaint": None, "errors": [{"code": "not_found"}]}
+        ),
     ),
     "complaintCreate": (
         'mutation($s: ID!) { complaintCreate(input: {channel: PHONE, summary: "x", storeId: $s}) { errors { code } } }',
@@ -863,12 +879,22 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "cmp": victim["complaint"],
         # B's secret under A's slug: a token names its tenant, another tenant's is not_found
         "tk": f"{tenant.slug}.{victim['survey_token'].split('.', 1)[1]}",
+        "ct": f"{tenant.slug}.{victim['complaint_token'].split('.', 1)[1]}",
+        # the public form: B's store code under A's slug (B's own slug is B's public form)
+        "ts": tenant.slug,
+        "sc": victim["store_code"],
     }
     for name, (document, _extra, check) in PROBES.items():
         used = {k: v for k, v in variables.items() if f"${k}" in document}
         if name == "staffLogin":
             used = {"t": victim["tenant"].slug}
-        public = name in ("ping", "surveyForm", "surveyAnswer")
+        public = name in (
+            "ping",
+            "surveyForm",
+            "surveyAnswer",
+            "complaintSubmit",
+            "complaintStatus",
+        )
         body = await api.gql(document, used, key=None if public else key)
         assert check(body, variables, tenant), (name, body)
         # Indistinguishable: the same call with IDs that exist nowhere answers the same.

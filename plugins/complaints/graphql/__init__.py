@@ -2,8 +2,9 @@
 ``complaints``, ``complaintCategories``; the workflow mutations ``complaintCreate``,
 ``complaintAcknowledge``, ``complaintAssign``, ``complaintTransfer``, ``complaintWait``,
 ``complaintResume``, ``complaintResolve``, ``complaintFollowUp``, ``complaintReopen``,
-``complaintClose``, ``complaintNoteAdd`` and ``complaintCustomerLink``. Present only where a
-tenant enabled the plugin."""
+``complaintClose``, ``complaintNoteAdd`` and ``complaintCustomerLink``; the public form's
+``complaintSubmit`` and ``complaintStatus`` (:mod:`.public`, no credential). Present only where
+a tenant enabled the plugin (the public ones check the tenant they name)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import strawberry
 
 from core import GraphQLContribution
 from plugins.complaints.graphql import operations as op
+from plugins.complaints.graphql import public
 
 __all__ = ["contributions"]
 
@@ -32,6 +34,8 @@ def contributions() -> list[GraphQLContribution]:
                 ),
             },
             mutations=op.mutations(),
+            public_queries=public.public_queries(),
+            public_mutations=public.public_mutations(),
             nodes={"Complaint": op.load_complaint},
         )
     ]
