@@ -49,7 +49,13 @@ What is here, by purpose (each name is documented where it is defined):
 * **Public pages and anonymous operations** — :func:`find_tenant` (a tenant by slug, for a
   link or a form), :func:`throttle` / :class:`RateLimited` (per token, per client address),
   :class:`Pages` and :func:`pick_locale` (server-rendered, mobile-first pages on the core's
-  layout, assets under ``/static/``; :data:`PAGE_HEADERS` for their responses),
+  layout, assets under ``/static/``; :data:`PAGE_HEADERS` for their responses), and what
+  every page handler does: :func:`page_response` (HTML with those headers),
+  :func:`cross_site` (refuse a form posted from elsewhere), :func:`client_address`,
+  :func:`request_locale`; :func:`new_public_token` / :func:`public_token_slug` /
+  :func:`hash_public_token` (``<slug>.<secret>`` links a customer keeps, stored hashed;
+  :data:`PUBLIC_TOKEN` their pattern); :func:`store_by_code` (a form's store, by the code
+  on its poster),
   :func:`sign_token` / :func:`read_token` (signed, expiring links that carry their own
   authorisation).
 * **Exports** — :func:`table_file` (CSV with a BOM or XLSX), :func:`workbook` (several sheets),
@@ -149,12 +155,21 @@ from core.lookups import (
     purchase_totals,
     staff_facts,
     staff_in_roles,
+    store_by_code,
     store_facts,
 )
 from core.messaging import ChannelSet, EnqueueResult, MessageRequest
 from core.messaging import enqueue_many as enqueue_messages
 from core.money import from_minor, to_minor
-from core.pages import PAGE_HEADERS, Pages, pick_locale
+from core.pages import (
+    PAGE_HEADERS,
+    Pages,
+    client_address,
+    cross_site,
+    page_response,
+    pick_locale,
+    request_locale,
+)
 from core.pii import mask_phone, normalize_phone, open_pii, pii_index, seal_pii
 from core.plugins.delivery import delivery_outstanding
 from core.plugins.manifest import PluginManifest
@@ -168,6 +183,7 @@ from core.segments import (
 )
 from core.sql import seconds_between, uuid_expr
 from core.throttle import RateLimited, throttle
+from core.tokens import PUBLIC_TOKEN, hash_public_token, new_public_token, public_token_slug
 from core.types import (
     DeliveryResult,
     DemoData,
@@ -191,6 +207,7 @@ __version__ = "0.1.0"
 __all__ = [
     "EXPORT_TYPES",
     "PAGE_HEADERS",
+    "PUBLIC_TOKEN",
     "Actor",
     "BusinessCalendar",
     "ChannelSet",
@@ -248,10 +265,12 @@ __all__ = [
     "business_calendars",
     "check_first",
     "claim",
+    "client_address",
     "connection",
     "context_of",
     "convert",
     "create_customer",
+    "cross_site",
     "customer_facts",
     "decode_cursor",
     "delivery_outstanding",
@@ -269,6 +288,7 @@ __all__ = [
     "from_global_id",
     "from_lunar",
     "from_minor",
+    "hash_public_token",
     "hookimpl",
     "hookspec",
     "input_data",
@@ -282,16 +302,20 @@ __all__ = [
     "loaders",
     "mask_phone",
     "message_outcomes",
+    "new_public_token",
     "next_birthday",
     "normalize_phone",
     "open_pii",
+    "page_response",
     "pick_locale",
     "pii_index",
+    "public_token_slug",
     "purchase_facts",
     "purchase_totals",
     "purchasers_sql",
     "read_token",
     "record_reply",
+    "request_locale",
     "safe_cell",
     "seal_pii",
     "seconds_between",
@@ -300,6 +324,7 @@ __all__ = [
     "solar_term_date",
     "staff_facts",
     "staff_in_roles",
+    "store_by_code",
     "store_facts",
     "table_file",
     "tenant_tx",

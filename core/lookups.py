@@ -33,6 +33,7 @@ __all__ = [
     "purchase_totals",
     "staff_facts",
     "staff_in_roles",
+    "store_by_code",
     "store_facts",
 ]
 
@@ -211,6 +212,22 @@ async def store_facts(tenant: TenantInfo, ids: Iterable[UUID]) -> dict[UUID, Sto
         )
         for r in rows
     }
+
+
+async def store_by_code(tenant: TenantInfo, code: str) -> StoreFacts | None:
+    """The tenant's open store with this ``code`` (as printed on a poster: ``/feedback/<tenant
+    slug>/<store code>``), or ``None`` — an unknown code and a closed store look the same."""
+    if not code or len(code) > 32:
+        return None
+    async with tenant_tx(tenant.id, write=False):
+        rows = await fetch(
+            "SELECT id FROM store WHERE tenant_id = {} AND code = {} AND closed_at IS NULL",
+            tenant.id,
+            code,
+        )
+    if not rows:
+        return None
+    return (await store_facts(tenant, [UUID(str(rows[0]["id"]))])).get(UUID(str(rows[0]["id"])))
 
 
 def _staff(r: dict[str, Any]) -> StaffFacts:

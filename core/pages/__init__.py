@@ -9,7 +9,8 @@ A plugin keeps its templates in ``<package>/templates/`` and makes them extend `
     html = pages.render("survey.html", locale="zh-CN", survey=...)
 
 ``messages`` maps a key to its text per locale; templates call ``t("key")`` (falling back to
-zh-CN, then the key).
+zh-CN, then the key). Handlers answer with :func:`page_response`, refuse :func:`cross_site`
+posts, throttle on :func:`client_address` and pick :func:`request_locale`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response
 
-__all__ = ["LOCALES", "PAGE_HEADERS", "STATIC_DIR", "Pages", "pick_locale"]
+__all__ = [
+    "LOCALES",
+    "PAGE_HEADERS",
+    "STATIC_DIR",
+    "Pages",
+    "client_address",
+    "cross_site",
+    "page_response",
+    "pick_locale",
+    "request_locale",
+]
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOCALES = ("zh-CN", "en")
@@ -94,3 +107,51 @@ class Pages:
     def error(self, message_key: str, *, locale: str = "zh-CN") -> str:
         """A small error page (an expired link, too many requests)."""
         return self.render("error.html", locale=locale, message_key=message_key)
+
+
+# --- what every public page handler does with its request ----------------------------------
+# The CSRF rule (cross_site) holds for pages whose capability is in the URL (a survey's token, a
+# store's complaint form): there is no session cookie to steal, but a page elsewhere must not
+# post in a visitor's name.
+
+
+def page_response(
+    body: str, status: int = 200, extra: Mapping[str, str] | None = None
+) -> Response[str]:
+    """An HTML page with the pages' headers (``no-store``, no referrer, our origin only)."""
+    return Response(
+        content=body,
+        status_code=status,
+        media_type="text/html; charset=utf-8",
+        headers={**PAGE_HEADERS, **(extra or {})},
+    )
+
+
+def cross_site(request: Request[Any, Any, Any]) -> bool:
+    """A form posted from another site: refuse it (403). ``Sec-Fetch-Site`` decides where the
+    browser sends it; otherwise a foreign ``Origin`` does. (``Origin: null`` alone is not
+    refused: our own pages send no referrer, and then browsers post with ``Origin: null``.)"""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return False
+    return urlsplit(origin).netloc != request.headers.get("host", "")
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The caller's address, as throttles key on it (``unknown`` when the server has none)."""
+    return request.client.host if request.client else "unknown"
+
+
+def request_locale(
+    request: Request[Any, Any, Any],
+    wanted: str | None = None,
+    available: tuple[str, ...] = LOCALES,
+) -> str:
+    """``wanted`` (a ``?lang=`` or a form's ``_lang``) when offered, else the browser's
+    ``Accept-Language``, else zh-CN."""
+    if wanted in available:
+        return str(wanted)
+    return pick_locale(request.headers.get("accept-language"), available)

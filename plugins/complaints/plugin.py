@@ -78,6 +78,13 @@ async def seed_demo(tenant: TenantInfo, demo: Any, settings: ComplaintsSettings)
 
 
 @hookimpl
+def register_routes() -> list[Any]:
+    from plugins.complaints.pages import routes
+
+    return routes()
+
+
+@hookimpl
 def register_message_templates() -> list[Any]:
     from plugins.complaints.messages import TEMPLATES
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -33,6 +32,7 @@ from core import (
     is_postgres,
     json_text,
     json_value,
+    new_public_token,
     normalize_phone,
     open_pii,
     pii_index,
@@ -200,7 +200,7 @@ async def create_complaint(
         warn_pct=settings.warn_at_pct,
     )
     uid = uuid4()
-    token = secrets.token_urlsafe(24)  # 192 bits: the customer's tracking link
+    token = new_public_token(tenant.slug)  # 256 bits: the customer's tracking link
     hq_only = data.channel in HQ_CHANNELS
     async with tenant_tx(tenant.id):
         earlier = await claim("complaints.create", idempotency_key, msgspec.to_builtins(data), uid)

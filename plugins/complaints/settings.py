@@ -8,7 +8,9 @@ escalates to the store's managers before it breaches. ``categories``: the tenant
 categories and renamings of the built-in ones (same ``code``), ``active: false`` hides one.
 ``detractor_nps`` / ``detractor_csat``: a survey answered at or below opens a complaint (``-1`` /
 ``0``: never). ``sku_flag_count`` complaints naming one SKU within ``sku_flag_days`` flag it
-for the supplier. ``channel``: how staff are notified of escalations.
+for the supplier. ``channel``: how staff are notified of escalations. ``form_client_rate`` /
+``form_store_rate``: submissions of the public form per client address and per store;
+``status_rate``: look-ups of one tracking token (``limits`` notation).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from msgspec import Meta
 __all__ = ["CategorySetting", "ComplaintsSettings", "SlaPolicy"]
 
 Hours = Annotated[float, Meta(gt=0, le=24 * 60)]
+_RATE = Meta(pattern=r"^[1-9][0-9]{0,5}/(second|minute|hour|day)$")
 Code = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,30}(\.[a-z][a-z0-9_]{0,30}){0,2}$")]
 
 
@@ -56,3 +59,7 @@ class ComplaintsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     sku_flag_days: Annotated[int, Meta(ge=1, le=365)] = 30
     max_compensation_points: Annotated[int, Meta(ge=0, le=1_000_000)] = 5000
     channel: Annotated[str, Meta(min_length=1, max_length=32)] = "log"
+    # the public form (plugins/complaints/public.py)
+    form_client_rate: Annotated[str, _RATE] = "10/hour"
+    form_store_rate: Annotated[str, _RATE] = "120/hour"
+    status_rate: Annotated[str, _RATE] = "30/minute"

@@ -5,7 +5,7 @@ other questions' logic depends on, so the server — which re-runs the logic on 
 chooses what comes next (conditional questions appear or stay hidden without a script). Each
 POST carries the earlier pages' answers as hidden fields; the last one stores the response
 through the same path as ``surveyAnswer``. The token is the capability; cross-site posts are
-refused (``Origin`` / ``Sec-Fetch-Site``); every request is throttled per token and per client
+refused (``Origin`` / ``Sec-Fetch-Site``: :func:`core.cross_site`); every request is throttled per token and per client
 address; responses are ``no-store`` and send no referrer (the URL holds the token).
 """
 
@@ -15,7 +15,6 @@ import datetime as dt
 import io
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, post
@@ -30,7 +29,10 @@ from core import (
     RateLimited,
     TenantInfo,
     ValidationFailed,
-    pick_locale,
+    client_address,
+    cross_site,
+    page_response,
+    request_locale,
 )
 from plugins.surveys.answering import (
     Form,
@@ -74,13 +76,7 @@ pages = Pages("plugins.surveys", messages=MESSAGES)
 HEADERS = PAGE_HEADERS
 
 
-def _html(body: str, status: int = 200, extra: Mapping[str, str] | None = None) -> Response[str]:
-    return Response(
-        content=body,
-        status_code=status,
-        media_type="text/html; charset=utf-8",
-        headers={**HEADERS, **(extra or {})},
-    )
+_html = page_response
 
 
 def _runtime(request: Request[Any, Any, Any]) -> Any:
@@ -97,33 +93,16 @@ def _enabled(request: Request[Any, Any, Any]) -> Any:
 
 
 def _locale(request: Request[Any, Any, Any], d: Definition | None, wanted: str | None) -> str:
-    available = tuple(d.locales) if d else ("zh-CN", "en")
-    if wanted in available:
-        return str(wanted)
-    return pick_locale(request.headers.get("accept-language"), available)
+    return request_locale(request, wanted, tuple(d.locales) if d else ("zh-CN", "en"))
 
 
 async def _guard(request: Request[Any, Any, Any], form: Form, token: str) -> None:
     """Throttle per token and per client address (the tenant's settings)."""
     settings: SurveysSettings = await _runtime(request).plugin_settings(form.tenant.id, "surveys")
     tenant = form.tenant.id
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     await core.throttle(f"surveys:{tenant}:token:{hash_token(token)[:20]}", settings.token_rate)
     await core.throttle(f"surveys:{tenant}:client:{client}", settings.client_rate)
-
-
-def _cross_site(request: Request[Any, Any, Any]) -> bool:
-    """A form posted from another site: refused (the token is the capability, but a page
-    elsewhere must not submit answers in a visitor's name). ``Sec-Fetch-Site`` decides where
-    the browser sends it; otherwise a foreign ``Origin`` does. (``Origin: null`` alone is not
-    refused: our own pages send no referrer, and then browsers post with ``Origin: null``.)"""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site not in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return False
-    return urlsplit(origin).netloc != request.headers.get("host", "")
 
 
 def _question_view(q: Any, locale: str, given: list[str]) -> dict[str, Any]:
@@ -236,7 +215,7 @@ async def survey_page(request: Request[Any, Any, Any], token: FromPath[str]) -> 
 @post("/{token:str}", name="surveys.submit", include_in_schema=False, status_code=200)
 async def survey_submit(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
     """A page of answers: the next page, or — after the last — the stored response."""
-    if _cross_site(request):
+    if cross_site(request):
         return _html(pages.error("forbidden"), 403)
     opened = await _open(request, token)
     if isinstance(opened, Response):

@@ -220,12 +220,14 @@ async def victim(other_tenant, owner, enable_plugins):
         other_tenant, owner, url="https://example.com/b-hook", events=["purchase.recorded"]
     )
     campaign, run = await _campaign_of(other_tenant, owner, enable_plugins, segment["id"])
-    complaint, praise = await _complaint_of(
+    complaint, praise, complaint_token = await _complaint_of(
         other_tenant, owner, enable_plugins, store, customer.id, staff
     )
     return {
         "complaint": to_global_id("Complaint", complaint),
         "praise": to_global_id("ComplaintPraise", praise),
+        "complaint_token": complaint_token,
+        "store_code": "B1",
         "webhook": to_global_id("WebhookSubscription", webhook["id"]),
         "tenant": other_tenant,
         "store": to_global_id("Store", store),
@@ -252,7 +254,8 @@ async def victim(other_tenant, owner, enable_plugins):
 
 
 async def _complaint_of(tenant, owner, enable_plugins, store, customer, staff):
-    """Tenant B's complaint at its store, about its customer, and praise for its staff."""
+    """Tenant B's complaint at its store, about its customer, its tracking token, and praise
+    for its staff."""
     from plugins.complaints.praise import record_praise
     from plugins.complaints.records import create_complaint
     from plugins.complaints.settings import ComplaintsSettings
@@ -267,7 +270,7 @@ async def _complaint_of(tenant, owner, enable_plugins, store, customer, staff):
     praise = await record_praise(
         tenant, owner, {"store_id": store, "staff_ids": [staff], "channel": "phone", "text": "B"}
     )
-    return made.id, praise
+    return made.id, praise, made.token
 
 
 async def _campaign_of(tenant, owner, enable_plugins, segment):
@@ -331,6 +334,18 @@ PROBES = {
         "{ complaintCategories { code } }",
         {},
         lambda b, v, a: len(b["data"]["complaintCategories"]) > 10,
+    ),
+    "complaintSubmit": (
+        'mutation($ts: String!, $sc: String!) { complaintSubmit(input: {tenant: $ts, store: $sc, name: "x", phone: "13912345678", what: "x", occurredAt: "2026-01-01T00:00:00+08:00"}) { token errors { code } } }',
+        {},
+        lambda b, v, a: _missing(b, "complaintSubmit"),  # B's store code is no form of A's
+    ),
+    "complaintStatus": (
+        "query($ct: String!) { complaintStatus(token: $ct) { complaint { number } errors { code } } }",
+        {},
+        lambda b, v, a: (
+            b["data"]["complaintStatus"] == {"complaint": None, "errors": [{"code": "not_found"}]}
+        ),
     ),
     "complaintCreate": (
         'mutation($s: ID!) { complaintCreate(input: {channel: PHONE, summary: "x", storeId: $s}) { errors { code } } }',
@@ -898,12 +913,22 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "pr": victim["praise"],
         # B's secret under A's slug: a token names its tenant, another tenant's is not_found
         "tk": f"{tenant.slug}.{victim['survey_token'].split('.', 1)[1]}",
+        "ct": f"{tenant.slug}.{victim['complaint_token'].split('.', 1)[1]}",
+        # the public form: B's store code under A's slug (B's own slug is B's public form)
+        "ts": tenant.slug,
+        "sc": victim["store_code"],
     }
     for name, (document, _extra, check) in PROBES.items():
         used = {k: v for k, v in variables.items() if f"${k}" in document}
         if name == "staffLogin":
             used = {"t": victim["tenant"].slug}
-        public = name in ("ping", "surveyForm", "surveyAnswer")
+        public = name in (
+            "ping",
+            "surveyForm",
+            "surveyAnswer",
+            "complaintSubmit",
+            "complaintStatus",
+        )
         body = await api.gql(document, used, key=None if public else key)
         assert check(body, variables, tenant), (name, body)
         # Indistinguishable: the same call with IDs that exist nowhere answers the same.

@@ -4,8 +4,9 @@
 ``complaintResume``, ``complaintResolve``, ``complaintFollowUp``, ``complaintReopen``,
 ``complaintClose``, ``complaintNoteAdd`` and ``complaintCustomerLink``; praise and damaged goods
 (``praiseRecord``, ``praises``, ``damageRecord``: :mod:`.praise`); the register and the report
-(``complaintRegister``, ``complaintReport``: :mod:`.reports`). Present only where a tenant
-enabled the plugin."""
+(``complaintRegister``, ``complaintReport``: :mod:`.reports`); the public form's
+``complaintSubmit`` and ``complaintStatus`` (:mod:`.public`, no credential). Present only where
+a tenant enabled the plugin (the public ones check the tenant they name)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import strawberry
 
 from core import GraphQLContribution
 from plugins.complaints.graphql import operations as op
-from plugins.complaints.graphql import praise, reports
+from plugins.complaints.graphql import praise, public, reports
 
 __all__ = ["contributions"]
 
@@ -35,6 +36,8 @@ def contributions() -> list[GraphQLContribution]:
                 ),
             },
             mutations=op.mutations(),
+            public_queries=public.public_queries(),
+            public_mutations=public.public_mutations(),
             nodes={"Complaint": op.load_complaint},
         ),
         GraphQLContribution(
