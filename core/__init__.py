@@ -26,6 +26,8 @@ What is here, by purpose (each name is documented where it is defined):
   :func:`record_reply` (a channel gateway's signed reply: logged, "TD"/"退订" withdraws).
 * **Customers** — :func:`find_customer_by_phone` and :func:`create_customer` (the core's own
   services, permission-checked: link a complaint's caller to a customer, or create one).
+* **Tasks** (CORE-7) — :func:`create_tasks` with :class:`TaskRequest`: follow-up tasks a job
+  creates (a revisit campaign's calls) inside your transaction, once per key.
 * **Personal data outside the customer record** — :func:`seal_pii` / :func:`open_pii` (AES-GCM,
   bound to the tenant and field), :func:`pii_index` (a blind index), :func:`normalize_phone`,
   :func:`mask_phone`.
@@ -75,6 +77,7 @@ declare ``settings`` (the plugin's own validated settings) and ``channels``; sch
 ``segment_fields`` and ``now``; resolvers read ``await context_of(info).settings(plugin_id)``.
 """
 
+from core.activity import TaskRequest, create_tasks
 from core.auditing import audit
 from core.calendars import (
     BusinessCalendar,
@@ -251,6 +254,7 @@ __all__ = [
     "StaffFacts",
     "Store",
     "StoreFacts",
+    "TaskRequest",
     "TenantInfo",
     "TenantScoped",
     "UserError",
@@ -270,6 +274,7 @@ __all__ = [
     "context_of",
     "convert",
     "create_customer",
+    "create_tasks",
     "cross_site",
     "customer_facts",
     "decode_cursor",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import msgspec
 from msgspec import Meta
 
 from core.context import Actor, TenantInfo
 from core.customers.service import load_customer_row
-from core.db import tenant_tx
+from core.db import current_tenant, fetch, tenant_tx
 from core.errors import NotFound, ValidationFailed
 from core.events import emit
 from core.idempotency import claim
@@ -22,9 +24,11 @@ __all__ = [
     "InteractionInput",
     "RevisitPlanInput",
     "TaskInput",
+    "TaskRequest",
     "complete_task",
     "create_revisit_plan",
     "create_task",
+    "create_tasks",
     "get_interaction",
     "list_interactions",
     "list_tasks",
@@ -157,6 +161,69 @@ async def create_task(
             )
         )
     return task_id
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """A task a plugin's job creates (a revisit campaign's call): ``key`` makes it once —
+    the same key never creates a second task, whoever asks again and however often."""
+
+    key: str
+    title: str
+    due_at: dt.datetime
+    customer_id: UUID | None = None
+    store_id: UUID | None = None
+    owner_staff_id: UUID | None = None
+    notes: str = ""
+
+
+TASK_NAMESPACE = UUID("4d1c9a52-7b0e-4f43-9c1e-2a6f3d8b5e70")
+
+
+def task_id_for(tenant_id: UUID, key: str) -> UUID:
+    """The id of the task created for ``key`` (a UUID-5 of the tenant and the key)."""
+    return uuid5(TASK_NAMESPACE, f"{tenant_id}:{key}")
+
+
+async def create_tasks(tenant: TenantInfo, tasks: Sequence[TaskRequest]) -> dict[str, UUID]:
+    """Create ``tasks`` inside the *current* tenant transaction (they commit or roll back with
+    the caller's work), once per ``key``: a task's id is derived from its key, so a key seen
+    before (a retried job, a second worker) creates nothing. Returns key → id of the tasks
+    created now (the ones that existed already are absent). A system service: the caller
+    (a job) has checked what it may do; titles are cut to 200 characters."""
+    if current_tenant.get() != tenant.id:
+        raise RuntimeError("create_tasks runs inside the tenant's transaction (tenant_tx)")
+    now = dt.datetime.now(dt.UTC)
+    created: dict[str, UUID] = {}
+    wanted = list({t.key: t for t in tasks}.values())
+    for i in range(0, len(wanted), 200):
+        part = wanted[i : i + 200]
+        ids = {task_id_for(tenant.id, t.key): t.key for t in part}
+        row = "({}, {}, {}, {}, {}, {}, {}, {}, 'open', {})"
+        args: list[Any] = []
+        for t in part:
+            args += [
+                tenant.id,
+                task_id_for(tenant.id, t.key),
+                t.customer_id,
+                t.store_id,
+                t.owner_staff_id,
+                t.title[:200],
+                t.notes[:5000],
+                instant(t.due_at, "due_at", future=None),
+                now,
+            ]
+        rows = await fetch(
+            "INSERT INTO task (tenant_id, id, customer_id, store_id, owner_staff_id, title, "
+            "notes, due_at, status, created_at) VALUES "
+            + ", ".join(row for _ in part)
+            + " ON CONFLICT DO NOTHING RETURNING id",
+            *args,
+        )
+        for r in rows:
+            found = r["id"] if isinstance(r["id"], UUID) else UUID(str(r["id"]))
+            created[ids[found]] = found
+    return created
 
 
 async def complete_task(

@@ -123,6 +123,7 @@ async def start_due(
                     fields,
                     trigger="schedule",
                     inline_chunks=1,
+                    now=now,
                 )
             except (Conflict, ValidationFailed):
                 break  # approval required (flagged on the campaign), or its segment is gone

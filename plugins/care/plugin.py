@@ -90,6 +90,20 @@ def register_kpis() -> list[Any]:
     return kpis()
 
 
+@hookimpl(optionalhook=True)  # loyalty's event; nothing happens without loyalty
+async def on_loyalty_coupon_used(tenant: TenantInfo, event: dict[str, Any]) -> None:
+    from plugins.care.offers import record_redemption
+
+    await record_redemption(tenant, event)
+
+
+@hookimpl
+def register_report_sections() -> list[Any]:
+    from plugins.care.report import report_sections
+
+    return report_sections()
+
+
 @hookimpl
 def register_message_templates() -> list[Any]:
     from plugins.care.messages import TEMPLATES

@@ -1,7 +1,9 @@
 """Results of a run (and of a campaign: its runs together), treatment against control.
 
-Per group: targeted, queued/sent/failed, suppressed by reason, customers who purchased within
-``window_days`` of the run's start and their spend; the uplift (treatment's purchase rate
+Per group: targeted, queued/sent/failed, suppressed by reason, call tasks (a revisit's
+high-value customers), offers granted (treatment customers queued a message of a campaign with
+an offer: care asked loyalty for them) and redeemed (their coupon used, as loyalty reported
+it), customers who purchased within ``window_days`` of the run's start and their spend; the uplift (treatment's purchase rate
 minus control's) and a two-sided two-proportion z-test's p-value (pooled; ``math.erfc``). The
 A/B variants are reported the same way, each against the control group. ``delivered`` is what
 the channel accepted (the outbox's ``sent``): channels report no later receipts yet."""
@@ -29,8 +31,10 @@ class GroupResult:
     failed: int = 0
     duplicates: int = 0
     suppressed: Counter[str] = field(default_factory=Counter)
+    tasks: int = 0
     purchasers: int = 0
     spend_minor: int = 0
+    offers_granted: int = 0
     offers_redeemed: int = 0
 
     @property
@@ -76,21 +80,25 @@ async def campaign_results(
     campaign: dict[str, Any],
     run_id: UUID | None = None,
     *,
-    redeemed: set[UUID] | None = None,
+    started: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> Results:
-    """Results of one run, or of all the campaign's runs. ``redeemed``: customers whose offer
-    was redeemed (as loyalty reports it)."""
+    """Results of one run, of the runs ``started`` in ``[from, to)``, or of all the
+    campaign's runs."""
     where, args = ["t.tenant_id = {}", "t.campaign_id = {}"], [tenant.id, campaign["id"]]
     if run_id is not None:
         where.append("t.run_id = {}")
         args.append(run_id)
+    if started is not None:
+        where.append("r.started_at >= {} AND r.started_at < {}")
+        args += [started[0], started[1]]
     async with tenant_tx(tenant.id, write=False):
         rows = await fetch(
             "SELECT t.customer_id, t.occurrence, t.grp, t.variant, t.status, t.reason, "
-            "r.started_at FROM care_target t JOIN care_run r ON r.tenant_id = t.tenant_id "
-            f"AND r.id = t.run_id WHERE {' AND '.join(where)}",
+            "t.redeemed_at, r.started_at FROM care_target t JOIN care_run r "
+            f"ON r.tenant_id = t.tenant_id AND r.id = t.run_id WHERE {' AND '.join(where)}",
             *args,
         )
+    offer = bool(campaign["settings"].offer)
     out = Results()
     keys = [
         message_key(campaign["id"], r["occurrence"], UUID(str(r["customer_id"])))
@@ -120,16 +128,18 @@ async def campaign_results(
             g.targeted += 1
             if r["status"] == "suppressed":
                 g.suppressed[r["reason"] or "suppressed"] += 1
+            elif r["status"] == "task":
+                g.tasks += 1
             elif r["status"] in ("queued", "duplicate"):
                 g.queued += 1
                 g.duplicates += r["status"] == "duplicate"
                 g.sent += status == "sent"
                 g.failed += status == "failed"
+                g.offers_granted += offer and r["status"] == "queued"
             if customer in bought:
                 g.purchasers += 1
                 g.spend_minor += bought[customer][1]
-            if redeemed and customer in redeemed:
-                g.offers_redeemed += 1
+            g.offers_redeemed += r["redeemed_at"] is not None
     return out
 
 

@@ -9,8 +9,10 @@ pipeline, exactly once.
 * **Fan-out** — a chunk is one tenant transaction: claim ``pending`` targets (``FOR UPDATE
   SKIP LOCKED`` on PostgreSQL, so concurrent workers split the run), queue the treatment's
   messages with purpose ``marketing`` and idempotency key
-  ``care:<campaign>:<occurrence>:<customer>``, mark the targets. A worker killed mid-chunk
-  rolls the whole chunk back; the next worker does it again — nothing lost, nothing doubled.
+  ``care:<campaign>:<occurrence>:<customer>``, create a revisit's call tasks for its
+  high-value customers instead (:mod:`plugins.care.calls`), mark the targets. A worker killed
+  mid-chunk rolls the whole chunk back; the next worker does it again — nothing lost, nothing
+  doubled.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from core import (
     tenant_tx,
     uuid_expr,
 )
+from plugins.care.calls import call_tasks
 from plugins.care.campaigns import Variant
 from plugins.care.pages import unsubscribe_token
 from plugins.care.settings import CareSettings
@@ -90,9 +93,7 @@ def audience_filter(campaign: dict[str, Any]) -> dict[str, Any] | None:
     s = campaign["settings"]
     if campaign["kind"] == "winback":
         return {"field": "lifecycle", "op": "in", "value": list(s.lifecycles)}
-    if campaign["kind"] == "revisit" and s.high_value_classes:
-        return None
-    return None
+    return None  # a revisit reaches everyone of its segment: high value by call, others by message
 
 
 def birthday_of(occurrence: str) -> dt.date:
@@ -251,6 +252,7 @@ class FanOut:
     handled: int = 0
     queued: int = 0
     held: int = 0
+    tasks: int = 0
     duplicates: int = 0
     suppressed: Counter[str] = field(default_factory=Counter)
 
@@ -293,12 +295,21 @@ async def fan_out_chunk(
         by_variant: dict[str, list[Any]] = {}
         requests: list[MessageRequest] = []
         key_of: dict[str, Any] = {}
+        control_pct = int(campaign["control_pct"])
+        treated = [
+            r
+            for r in rows
+            if group_of(cid, UUID(str(r["customer_id"])), control_pct) == "treatment"
+        ]
+        called = await call_tasks(tenant, campaign, run_id, treated)  # revisit: high value
         for r in rows:
             customer = UUID(str(r["customer_id"]))
             variant = variant_of(cid, customer, variants)
             by_variant.setdefault(variant, []).append(r["id"])
-            if group_of(cid, customer, int(campaign["control_pct"])) == "control":
+            if group_of(cid, customer, control_pct) == "control":
                 held.append(r["id"])
+                continue
+            if r["id"] in called:
                 continue
             key = message_key(cid, r["occurrence"], customer)
             key_of[key] = r["id"]
@@ -350,6 +361,8 @@ async def fan_out_chunk(
         groups: dict[tuple[str, str, str], list[Any]] = {}
         for target in held:
             groups.setdefault(("held", "", "control"), []).append(target)
+        for target in called:
+            groups.setdefault(("task", "", "treatment"), []).append(target)
         for target, (st, reason) in status.items():
             groups.setdefault((st, reason, "treatment"), []).append(target)
         for (st, reason, grp), ids in groups.items():
@@ -383,6 +396,7 @@ async def fan_out_chunk(
                     )
     out.handled = len(rows)
     out.held = len(held)
+    out.tasks = len(called)
     out.queued = result.queued
     out.duplicates = result.duplicates
     out.suppressed = result.suppressed
@@ -438,6 +452,7 @@ async def drain_run(
         total.handled += part.handled
         total.queued += part.queued
         total.held += part.held
+        total.tasks += part.tasks
         total.duplicates += part.duplicates
         total.suppressed.update(part.suppressed)
     await _close_if_done(tenant, run_id, dt.datetime.now(dt.UTC))
@@ -454,6 +469,7 @@ async def run_campaign(
     *,
     trigger: str = "manual",
     inline_chunks: int | None = None,
+    now: dt.datetime | None = None,
 ) -> UUID:
     """Check the approval rule, snapshot and fan out (``inline_chunks`` now; the rest by the
     ``care.fan_out`` job)."""
@@ -476,7 +492,13 @@ async def run_campaign(
                 code="approval_required",
             )
     run_id, _created = await start_run(
-        tenant, campaign, occurrence, fields, trigger=trigger, chunk_size=settings.chunk_size
+        tenant,
+        campaign,
+        occurrence,
+        fields,
+        trigger=trigger,
+        now=now,
+        chunk_size=settings.chunk_size,
     )
     await drain_run(tenant, campaign, run_id, settings, channels, max_chunks=inline_chunks)
     return run_id

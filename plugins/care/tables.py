@@ -54,7 +54,8 @@ class RunRow(TenantScoped, Table, tablename="care_run"):
 class TargetRow(TenantScoped, Table, tablename="care_target"):
     """A customer of a run. ``grp``: ``treatment`` or ``control`` (a hash of the campaign and
     the customer: the same every time); ``status``: ``pending`` → ``queued``, ``suppressed``
-    (``reason``), ``held`` (control) or ``duplicate`` (the key was queued before).
+    (``reason``), ``held`` (control), ``duplicate`` (the key was queued before) or ``task`` (a
+    revisit's high-value customer: a call task for their staff member instead of a message).
     Unique per (campaign, occurrence, customer): however often a campaign is re-run, paused or
     edited, a customer is targeted once per occurrence."""
 
@@ -70,3 +71,4 @@ class TargetRow(TenantScoped, Table, tablename="care_target"):
     reason = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     handled_at = Timestamptz(null=True, default=None)
+    redeemed_at = Timestamptz(null=True, default=None)  # the offer's coupon used (loyalty says)

@@ -55,6 +55,7 @@ class LoyaltyEntryKind(Enum):
     RESTORE = "restore"
     MERGE_IN = "merge_in"
     MERGE_OUT = "merge_out"
+    GIFT = "gift"  # a coupon given away (a care campaign's offer): 0 points
 
 
 @strawberry.enum(description="What caused a ledger entry.")

@@ -1,14 +1,16 @@
-"""Points that other plugins ask loyalty to grant, through the hooks they publish (never an
-import; nothing happens where they are not installed):
+"""Points and coupons that other plugins ask loyalty to grant, through the hooks they publish
+(never an import; nothing happens where they are not installed):
 
-* care's offers (``on_care_offer_granted``, ``plugins/care/hookspecs.py``): once per campaign,
-  occurrence and customer;
+* care's offers (``on_care_offer_granted``, ``plugins/care/hookspecs.py``): points, or a
+  coupon of the reward whose code the campaign names, once per campaign, occurrence and
+  customer;
 * complaints' compensation (``on_complaints_compensation_granted``,
   ``plugins/complaints/hookspecs.py``): once per complaint.
 
 The event's key becomes the entry's unique source (``source`` the plugin, ``source_id`` a
-UUID-5 of the key), so a redelivery grants nothing twice. Coupons are not granted yet (loyalty
-coupons come from redeeming a reward)."""
+UUID-5 of the key), and a gift coupon's ``source_key``, so a redelivery grants nothing twice.
+When such a coupon is used, ``loyalty.coupon_used`` carries its ``source_key`` back (care
+counts it as redeemed). Complaint coupons are not granted yet."""
 
 from __future__ import annotations
 
@@ -77,9 +79,19 @@ async def grant_once(
 async def on_care_offer_granted(
     tenant: TenantInfo, event: dict[str, Any], settings: LoyaltySettings
 ) -> None:
+    if event.get("offer") == "coupon" and event.get("coupon"):
+        from plugins.loyalty.rewards import gift_coupon
+
+        await gift_coupon(
+            tenant,
+            source="care",
+            key=str(event["key"]),
+            source_id=source_of(str(event["key"])),
+            customer_id=UUID(event["customer_id"]),
+            reward=str(event["coupon"]),
+        )
+        return
     if event.get("offer") != "points" or int(event.get("points") or 0) <= 0:
-        if event.get("offer") == "coupon":
-            log.info("care coupon offers are not granted by loyalty yet (%s)", event.get("key"))
         return
     await grant_once(
         tenant,

@@ -38,7 +38,7 @@ manifest = PluginManifest(
     },
     piccolo_app="plugins.loyalty.piccolo_app",
     append_only=("loyalty_entry",),
-    events=("loyalty.points_awarded",),
+    events=("loyalty.points_awarded", "loyalty.coupon_used"),
     hookspecs=hookspecs,
 )
 

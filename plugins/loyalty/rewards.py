@@ -3,12 +3,18 @@
 A redemption debits the points, takes one from the reward's stock and issues a coupon in one
 transaction, serialized per customer on the account row (the per-customer limit holds under
 concurrency); it is idempotent on its key like every ledger movement.
+
+A coupon can also be a gift (:func:`gift_coupon`: a care campaign's offer): once per offer key,
+from the reward's stock, recorded on the ledger as a 0-point ``gift`` entry. Using a coupon
+emits ``loyalty.coupon_used`` with its ``source_key``, so the plugin that gave it counts the
+redemption (``on_loyalty_coupon_used``, ``plugins/loyalty/hookspecs.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import secrets
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -24,6 +30,8 @@ from core import (
     ValidationFailed,
     active_customer,
     convert,
+    customer_facts,
+    emit,
     fetch,
     is_unique_violation,
     tenant_tx,
@@ -31,11 +39,14 @@ from core import (
 from plugins.loyalty import ledger
 from plugins.loyalty.tables import LoyaltyCoupon, LoyaltyReward
 
+log = logging.getLogger("mendian.loyalty")
+
 __all__ = [
     "RewardInput",
     "create_reward",
     "get_coupon",
     "get_reward",
+    "gift_coupon",
     "list_rewards",
     "redeem_reward",
     "use_coupon",
@@ -95,6 +106,20 @@ def _code() -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(10))
 
 
+async def _take_one(tenant: TenantInfo, reward: dict[str, Any]) -> bool:
+    """Take one coupon from the reward's stock (unlimited: always); ``False`` when none left."""
+    if reward["stock"] is None:
+        return True
+    return bool(
+        await fetch(
+            "UPDATE loyalty_reward SET stock = stock - 1 WHERE tenant_id = {} AND id = {} "
+            "AND stock > 0 RETURNING stock",
+            tenant.id,
+            reward["id"],
+        )
+    )
+
+
 async def _coupon_of(entry_id: UUID) -> dict[str, Any]:
     row = await LoyaltyCoupon.select().where(LoyaltyCoupon.entry_id == entry_id).first()
     assert row is not None
@@ -132,12 +157,7 @@ async def redeem_reward(
                 field="rewardId",
                 code="limit_reached",
             )
-        if reward["stock"] is not None and not await fetch(
-            "UPDATE loyalty_reward SET stock = stock - 1 WHERE tenant_id = {} AND id = {} "
-            "AND stock > 0 RETURNING stock",
-            tenant.id,
-            reward_id,
-        ):
+        if not await _take_one(tenant, reward):
             raise ValidationFailed("out of stock", field="rewardId", code="out_of_stock")
         moved, balance = await ledger.debit(
             tenant,
@@ -189,7 +209,68 @@ async def use_coupon(tenant: TenantInfo, actor: Actor, code: str) -> dict[str, A
         )
         if not done:  # a concurrent use won
             raise ValidationFailed("this coupon was already used", field="code", code="coupon_used")
+        await emit(
+            "loyalty.coupon_used",
+            row["id"],
+            {
+                "coupon_id": str(row["id"]),
+                "customer_id": str(row["customer_id"]),
+                "reward_id": str(row["reward_id"]),
+                "source_key": row["source_key"],
+                "used_at": now.isoformat(),
+            },
+        )
         return dict(row) | {"status": "used"}
+
+
+async def gift_coupon(
+    tenant: TenantInfo, *, source: str, key: str, source_id: UUID, customer_id: UUID, reward: str
+) -> dict[str, Any] | None:
+    """Give the customer a coupon of the reward with code ``reward`` for the offer ``key``,
+    once per key (a redelivery finds the first one). Nothing is given, and a warning logged,
+    to a customer no longer active, for an unknown or inactive reward, or when the reward is
+    out of stock. The per-customer limit is for buying with points; a gift ignores it.
+    Returns the coupon (the earlier one for a known key), or ``None``."""
+    async with tenant_tx(tenant.id):
+        found = await LoyaltyCoupon.select().where(LoyaltyCoupon.source_key == key).first()
+        if found is not None:
+            return dict(found)
+        facts = (await customer_facts(tenant, [customer_id])).get(customer_id)
+        if facts is None or facts.status != "active":
+            return None
+        row = (
+            await LoyaltyReward.select()
+            .where(LoyaltyReward.code == reward, LoyaltyReward.active.eq(True))
+            .first()
+        )
+        if row is None:
+            log.warning("gift coupon %s: no active reward %r (%s)", key, reward, tenant.slug)
+            return None
+        if not await _take_one(tenant, row):
+            log.warning("gift coupon %s: reward %r is out of stock (%s)", key, reward, tenant.slug)
+            return None
+        now = dt.datetime.now(dt.UTC)
+        entry = await ledger.record(
+            tenant,
+            customer_id,
+            kind="gift",
+            source=source,
+            source_id=source_id,
+            reason=f"coupon {row['code']}"[:500],
+        )
+        coupon: dict[str, Any] = {
+            "id": uuid4(),
+            "reward_id": row["id"],
+            "customer_id": customer_id,
+            "code": _code(),
+            "status": "issued",
+            "entry_id": entry.id,
+            "valid_until": now + dt.timedelta(days=row["valid_days"]),
+            "created_at": now,
+            "source_key": key,
+        }
+        await LoyaltyCoupon.insert(LoyaltyCoupon(**coupon))
+        return coupon
 
 
 async def get_reward(tenant: TenantInfo, actor: Actor, reward_id: UUID) -> dict[str, Any] | None:

@@ -28,7 +28,9 @@ class LoyaltyEntry(TenantScoped, Table, tablename="loyalty_entry"):
 
     id = UUID(primary_key=True)
     customer_id = UUID()
-    kind = Varchar(length=16)  # earn, redeem, reverse, adjust, expire, activate, restore, merge_*
+    kind = Varchar(
+        length=16
+    )  # earn, redeem, reverse, adjust, expire, activate, restore, merge_*, gift
     points = BigInt(default=0)
     growth = BigInt(default=0)
     source = Varchar(length=16)  # purchase, refund, redemption, manual
@@ -61,7 +63,10 @@ class LoyaltyReward(TenantScoped, Table, tablename="loyalty_reward"):
 
 
 class LoyaltyCoupon(TenantScoped, Table, tablename="loyalty_coupon"):
-    """A reward redeemed by a customer: a code to present, valid until a date."""
+    """A reward redeemed by a customer (or given away by another plugin's offer, e.g. a care
+    campaign's gift): a code to present, valid until a date. ``entry_id`` is the ledger entry
+    that paid for it (a gift's is a 0-point ``gift`` entry); ``source_key`` the gift's offer key
+    (unique; ``''`` for a coupon bought with points)."""
 
     id = UUID(primary_key=True)
     reward_id = UUID()
@@ -71,6 +76,7 @@ class LoyaltyCoupon(TenantScoped, Table, tablename="loyalty_coupon"):
     entry_id = UUID()
     valid_until = Timestamptz()
     created_at = Timestamptz(default=TimestamptzNow())
+    source_key = Varchar(length=200, default="")
 
 
 class LoyaltyReferral(TenantScoped, Table, tablename="loyalty_referral"):

@@ -109,7 +109,15 @@ class CareGroupResult:
     delivered: int = strawberry.field(description="Delivered (the channel's acceptance).")
     failed: int = strawberry.field(description="Of those, failed for good.")
     suppressed: list[CareSuppression] = strawberry.field(description="Not sent, by reason.")
-    offers_redeemed: int = strawberry.field(description="Offers of the campaign redeemed.")
+    tasks: int = strawberry.field(
+        description="Call tasks created instead of a message (a revisit's high-value customers)."
+    )
+    offers_granted: int = strawberry.field(
+        description="Offers granted with a queued message (loyalty gives the points or coupon)."
+    )
+    offers_redeemed: int = strawberry.field(
+        description="Offers redeemed: their coupon was used (as loyalty reports it)."
+    )
     purchasers: int = strawberry.field(description="Customers who purchased within the window.")
     purchase_rate: float = strawberry.field(description="Purchasers / targeted (0-1).")
     spend: str = strawberry.field(description="Their net spend in the window (decimal).")
@@ -147,6 +155,8 @@ def group_view(g: GroupResult, currency: str) -> CareGroupResult:
         delivered=g.sent,
         failed=g.failed,
         suppressed=[CareSuppression(reason=r, count=n) for r, n in sorted(g.suppressed.items())],
+        tasks=g.tasks,
+        offers_granted=g.offers_granted,
         offers_redeemed=g.offers_redeemed,
         purchasers=g.purchasers,
         purchase_rate=round(g.rate, 6),

@@ -10,6 +10,7 @@ from plugins.loyalty.ledger._store import (
     entry,
     expire_lot,
     lock_account,
+    record,
     standings,
 )
 from plugins.loyalty.ledger.accrual import accrue, reverse
@@ -39,6 +40,7 @@ __all__ = [
     "keyed",
     "lock_account",
     "merge_accounts",
+    "record",
     "redeem",
     "refer",
     "release_pending",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from core import from_global_id, to_global_id
 
@@ -40,7 +42,7 @@ RUN_NOW = (
 )
 GROUP = (
     "targeted queued sent delivered failed suppressed { reason count } purchasers "
-    "purchaseRate spend offersRedeemed"
+    "purchaseRate spend tasks offersGranted offersRedeemed"
 )
 CAMPAIGN = (
     "query($id: ID!) { careCampaign(id: $id) { id name state runs { nodes { id occurrence "
@@ -74,6 +76,44 @@ async def customers(tenant, owner, n: int, *, consent: bool = True, prefix: str 
             )
         out.append(c)
     return out
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+WEEKDAYS_9_18 = {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")} | {
+    "holiday_policy": "closed"
+}
+
+
+def local(day: str, hhmm: str) -> dt.datetime:
+    """``local("2026-12-04", "20:00")``: that wall-clock time in Asia/Shanghai."""
+    return dt.datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=SHANGHAI)
+
+
+async def make_store(tenant: Any, owner: Any, code: str, hours: dict[str, Any] | None) -> UUID:
+    """A store open ``hours`` in Asia/Shanghai, set through the core's calendar service."""
+    from core.calendars import set_business_hours
+    from tenants.service import create_store
+
+    row = await create_store(tenant, owner, {"code": code, "name": f"门店 {code}"})
+    store_id = UUID(str(row["id"]))
+    await set_business_hours(tenant, owner, store_id, hours, timezone="Asia/Shanghai")
+    return store_id
+
+
+async def make_staff(tenant: Any, owner: Any, login: str, role: str, stores=()) -> UUID:
+    from tenants.credentials import create_staff
+
+    return await create_staff(
+        tenant,
+        owner,
+        {
+            "login": login,
+            "name": login,
+            "password": "correct horse battery",
+            "role": role,
+            "store_ids": [str(s) for s in stores],
+        },
+    )
 
 
 async def everyone_segment(tenant, owner, name: str = "全部顾客") -> str:
