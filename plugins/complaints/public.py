@@ -44,6 +44,7 @@ from core import (
     store_by_code,
     store_facts,
     tenant_tx,
+    utc_value,
 )
 from plugins.complaints.categories import check_category
 from plugins.complaints.records import IntakeInput, create_complaint
@@ -296,19 +297,10 @@ async def public_status(runtime: Any, token: str, client: str) -> PublicStatus:
         kind=row["kind"],
         state=row["state"],
         store=store,
-        received_at=_aware(row["received_at"]),
-        promised_reply_at=_aware(row["promised_reply_at"]),
-        due_at=_aware(due),
-        resolved_at=_aware(row["resolved_at"]) if resolved else None,
+        received_at=utc_value(row["received_at"]),
+        promised_reply_at=utc_value(row["promised_reply_at"]),
+        due_at=utc_value(due),
+        resolved_at=utc_value(row["resolved_at"]) if resolved else None,
         resolution=(row["resolution"] or None) if resolved else None,
         timezone=timezone,
     )
-
-
-def _aware(value: Any) -> Any:
-    """A timestamp as an aware UTC datetime (SQLite answers naive UTC, or text)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

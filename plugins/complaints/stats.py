@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from core import fetch, seconds_between
+from core import fetch, seconds_between, utc_value
 from plugins.complaints.praise import staff_elements
 
 __all__ = [
@@ -55,9 +55,8 @@ def _hours(seconds: Any) -> float | None:
 
 def _at(value: Any) -> dt.datetime:
     """An aggregated timestamp (SQLite answers ``MIN`` of a column as text)."""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC)
-    return dt.datetime.fromisoformat(str(value)).astimezone(dt.UTC)
+    found: dt.datetime = utc_value(value)
+    return found
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,15 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from core import ChannelSet, MessageRequest, TenantInfo, enqueue_messages, fetch, tenant_tx
+from core import (
+    ChannelSet,
+    MessageRequest,
+    TenantInfo,
+    enqueue_messages,
+    fetch,
+    tenant_tx,
+    utc_value,
+)
 from plugins.loyalty.settings import LoyaltySettings
 from plugins.loyalty.templates import EXPIRING_NOTICE
 
@@ -33,26 +41,18 @@ class Lot:
     expires_at: dt.datetime | None
 
 
-def _aware(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def lots_from(rows: list[dict[str, Any]]) -> list[Lot]:
     """FIFO allocation over one customer's entries (any order)."""
     awards = sorted(
         (r for r in rows if r["points"] > 0),
-        key=lambda r: (_aware(r["expires_at"]) or _FAR, _aware(r["created_at"]) or _FAR),
+        key=lambda r: (utc_value(r["expires_at"]) or _FAR, utc_value(r["created_at"]) or _FAR),
     )
     debit = -sum(r["points"] for r in rows if r["points"] < 0)
     out = []
     for award in awards:
         used = min(debit, award["points"])
         debit -= used
-        out.append(Lot(award["id"], award["points"] - used, _aware(award["expires_at"])))
+        out.append(Lot(award["id"], award["points"] - used, utc_value(award["expires_at"])))
     return out
 
 
