@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from cachetools import TTLCache
+
+from core.cache import bounded
 from core.context import TenantInfo
 from core.db import fetch, json_value, tenant_tx
 from core.errors import NotFound
@@ -85,8 +88,9 @@ class StaffFacts:
         return not self.store_ids or store_id is None or store_id in self.store_ids
 
 
-_tenants: dict[str, tuple[float, TenantInfo | None]] = {}
 TENANT_CACHE_SECONDS = 5.0
+# unknown slugs are remembered too (``None``): the bound keeps a scan of made-up slugs small
+_tenants: TTLCache[str, TenantInfo | None] = bounded(TENANT_CACHE_SECONDS)
 
 
 async def find_tenant(slug: str) -> TenantInfo | None:
@@ -94,20 +98,16 @@ async def find_tenant(slug: str) -> TenantInfo | None:
     same): how a public page or an anonymous operation — a survey link, a complaint form —
     finds its tenant before opening the tenant's transaction. Cached a few seconds."""
     import re
-    import time
 
     from core.tables import Tenant
 
     if not re.fullmatch(r"[a-z][a-z0-9-]{1,62}", slug or ""):
         return None
-    hit = _tenants.get(slug)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
+    if slug in _tenants:
+        return _tenants[slug]
     row = await Tenant.select().where(Tenant.slug == slug).first()
     found = TenantInfo.from_row(dict(row)) if row and row["status"] == "active" else None
-    if len(_tenants) > 10_000:
-        _tenants.clear()
-    _tenants[slug] = (time.monotonic() + TENANT_CACHE_SECONDS, found)
+    _tenants[slug] = found
     return found
 
 

@@ -21,9 +21,11 @@ from uuid import UUID, uuid4
 
 import jwt
 import msgspec
+from cachetools import TTLCache
 from msgspec import Meta
 
 from core.auditing import audit
+from core.cache import bounded
 from core.config import get_settings
 from core.context import Actor, TenantInfo
 from core.crypto import derive_key
@@ -294,7 +296,7 @@ async def list_api_keys(tenant: TenantInfo) -> list[dict[str, Any]]:
 # Redis is away. A resolution that began before an invalidation is not cached (``_generation``:
 # it may have read the key before it was revoked).
 KEY_CACHE_SECONDS = 30.0
-_key_cache: dict[str, tuple[float, UUID, Actor]] = {}
+_key_cache: TTLCache[str, tuple[UUID, Actor]] = bounded(KEY_CACHE_SECONDS)
 _generation = [0]
 
 
@@ -310,7 +312,7 @@ def _forget_key(key_id: str) -> None:
         forget_api_keys()
         return
     _generation[0] += 1
-    for digest, (_t, _tenant, cached) in list(_key_cache.items()):
+    for digest, (_tenant, cached) in list(_key_cache.items()):
         if cached.id == key_id:
             _key_cache.pop(digest, None)
 
@@ -325,11 +327,11 @@ async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
         raise refused
     digest = _hash_key(key)
     hit = _key_cache.get(digest)
-    if hit is not None and hit[0] > time.monotonic():
-        tenant = await get_tenant(hit[1], cached=True)
+    if hit is not None:
+        tenant = await get_tenant(hit[0], cached=True)
         if tenant.status != "active":
             raise refused
-        return tenant, dataclasses.replace(hit[2], request_id=uuid4().hex)
+        return tenant, dataclasses.replace(hit[1], request_id=uuid4().hex)
     slug = key[len(KEY_PREFIX) :].split("_", 1)[0]
     generation = _generation[0]
     try:
@@ -355,10 +357,8 @@ async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
         permissions=permissions,
         store_ids=frozenset({store}) if store else None,
     )
-    if len(_key_cache) > 10_000:
-        _key_cache.clear()
     if generation == _generation[0]:
-        _key_cache[digest] = (time.monotonic() + KEY_CACHE_SECONDS, tenant.id, actor)
+        _key_cache[digest] = (tenant.id, actor)
     return tenant, actor
 
 
@@ -428,13 +428,13 @@ async def resolve_staff_token(token: str) -> tuple[TenantInfo, Actor]:
     return tenant, _staff_actor(dict(found), permissions)
 
 
-_role_cache: dict[tuple[UUID, str], tuple[float, frozenset[str]]] = {}
+_role_cache: TTLCache[tuple[UUID, str], frozenset[str]] = bounded(KEY_CACHE_SECONDS)
 
 
 async def _cached_permissions(tenant_id: UUID, role: str) -> frozenset[str]:
     hit = _role_cache.get((tenant_id, role))
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
+    if hit is not None:
+        return hit
     permissions = await _role_permissions(role)
-    _role_cache[(tenant_id, role)] = (time.monotonic() + KEY_CACHE_SECONDS, permissions)
+    _role_cache[(tenant_id, role)] = permissions
     return permissions

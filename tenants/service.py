@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import phonenumbers
+from cachetools import TTLCache
 from msgspec import Meta
 from piccolo.querystring import QueryString
 
 from core.auditing import audit
+from core.cache import bounded
 from core.calendars import parse_business_hours
 from core.context import Actor, TenantInfo
 from core.db import get_database, json_text, platform_tx, tenant_tables, tenant_tx
@@ -95,9 +96,9 @@ def tenant_info(row: dict[str, Any]) -> TenantInfo:
 # published on the invalidation channel, so every process drops it at once; the TTL is the
 # fallback while Redis is away. A read that began before an invalidation is not cached
 # (``_generation``): it may predate the change.
-_cache: dict[str, tuple[float, TenantInfo]] = {}
-_generation = [0]
 CACHE_SECONDS = 5.0
+_cache: TTLCache[str, TenantInfo] = bounded(CACHE_SECONDS)  # by id and by slug
+_generation = [0]
 
 
 def forget_tenant(key: str | UUID | None = None) -> None:
@@ -108,8 +109,8 @@ def forget_tenant(key: str | UUID | None = None) -> None:
         return
     hit = _cache.pop(str(key), None)
     if hit is not None:  # the same entry under its other name
-        _cache.pop(str(hit[1].id), None)
-        _cache.pop(hit[1].slug, None)
+        _cache.pop(str(hit.id), None)
+        _cache.pop(hit.slug, None)
 
 
 def _forget_published(value: str) -> None:
@@ -129,8 +130,8 @@ async def forget_tenant_everywhere(tenant: TenantInfo) -> None:
 async def get_tenant(key: str | UUID, *, cached: bool = False) -> TenantInfo:
     """A tenant by slug or id. ``cached`` allows a view up to 5 s old (credential checks)."""
     text = str(key)
-    if cached and (hit := _cache.get(text)) and hit[0] > time.monotonic():
-        return hit[1]
+    if cached and (hit := _cache.get(text)) is not None:
+        return hit
     generation = _generation[0]
     column: Any
     value: Any
@@ -145,8 +146,7 @@ async def get_tenant(key: str | UUID, *, cached: bool = False) -> TenantInfo:
         raise NotFound("tenant not found")
     info = tenant_info(dict(row))
     if generation == _generation[0]:
-        expires = time.monotonic() + CACHE_SECONDS
-        _cache[str(info.id)] = _cache[info.slug] = (expires, info)
+        _cache[str(info.id)] = _cache[info.slug] = info
     return info
 
 

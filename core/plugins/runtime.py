@@ -17,14 +17,15 @@ import asyncio
 import datetime as dt
 import inspect
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from cachetools import LRUCache, TTLCache
 from pluggy import HookCaller
 
+from core.cache import TENANT_ENTRIES, bounded, lru
 from core.context import TenantInfo
 from core.db import current_tenant, json_value, tenant_tx
 from core.errors import ValidationFailed
@@ -65,7 +66,7 @@ class PluginRuntime:
         failure_threshold: int = 5,
         cooldown: dt.timedelta = dt.timedelta(minutes=10),
         cache_seconds: float = 30.0,
-        max_cached_tenants: int = 20_000,
+        max_cached_tenants: int = TENANT_ENTRIES,
     ) -> None:
         self.registry = registry
         self.hook_timeout = hook_timeout
@@ -73,8 +74,13 @@ class PluginRuntime:
         self.cooldown = cooldown
         self.cache_seconds = cache_seconds
         self.max_cached_tenants = max_cached_tenants
-        self._states: dict[UUID, tuple[float, dict[str, ModuleState]]] = {}
-        self._settings: dict[tuple[UUID, str], tuple[dict[str, ModuleState], Any]] = {}
+        self._states: TTLCache[UUID, dict[str, ModuleState]] = bounded(
+            cache_seconds, max_cached_tenants
+        )
+        # a tenant's typed settings, valid while its enabled set is the one they came from
+        self._settings: LRUCache[tuple[UUID, str], tuple[dict[str, ModuleState], Any]] = lru(
+            max_cached_tenants
+        )
         self._callers: dict[tuple[str, frozenset[str]], HookCaller] = {}
         self._impls: dict[tuple[str, frozenset[str]], list[tuple[str, Callable[..., Any]]]] = {}
         self._channels: dict[frozenset[str], ChannelSet] = {}
@@ -85,8 +91,8 @@ class PluginRuntime:
 
     async def states(self, tenant_id: UUID) -> dict[str, ModuleState]:
         hit = self._states.get(tenant_id)
-        if self.use_cache and hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if self.use_cache and hit is not None:
+            return hit
         async with tenant_tx(tenant_id, write=False):
             rows = await TenantModule.select()
         states = {
@@ -102,14 +108,7 @@ class PluginRuntime:
             )
             for r in rows
         }
-        if len(self._states) >= self.max_cached_tenants:
-            # Bounded (10,000 tenants in one process): expired entries go first, else all.
-            now = time.monotonic()
-            for key in [k for k, (until, _s) in self._states.items() if until <= now]:
-                del self._states[key]
-            if len(self._states) >= self.max_cached_tenants:
-                self._states.clear()
-        self._states[tenant_id] = (time.monotonic() + self.cache_seconds, states)
+        self._states[tenant_id] = states
         return states
 
     async def enabled(self, tenant_id: UUID, store_id: UUID | None = None) -> frozenset[str]:
@@ -134,8 +133,6 @@ class PluginRuntime:
             return hit[1]
         state = states.get(plugin_id)
         value = self.registry.manifest(plugin_id).typed_settings(state.settings if state else {})
-        if len(self._settings) >= self.max_cached_tenants:
-            self._settings.clear()
         self._settings[(tenant_id, plugin_id)] = (states, value)
         return value
 

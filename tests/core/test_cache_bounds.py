@@ -1,0 +1,60 @@
+"""Every per-tenant cache has a size bound (issue 16, item 3): filled past it, it keeps the most
+recently used entries and never grows."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from cachetools import Cache
+
+import core.lookups
+import tenants.credentials
+import tenants.service
+from core import __version__
+from core.cache import TENANT_ENTRIES, bounded
+from core.plugins.registry import PluginRegistry
+from core.plugins.runtime import PluginRuntime
+
+
+def _caches() -> dict[str, Cache[Any, Any]]:
+    runtime = PluginRuntime(PluginRegistry(core_version=__version__))
+    return {
+        "tenants by id and slug": tenants.service._cache,
+        "resolved API keys": tenants.credentials._key_cache,
+        "role permissions": tenants.credentials._role_cache,
+        "public tenant look-ups": core.lookups._tenants,
+        "enabled module sets": runtime._states,
+        "typed plugin settings": runtime._settings,
+    }
+
+
+@pytest.mark.parametrize("name", list(_caches()))
+def test_each_per_tenant_cache_is_bounded(name: str) -> None:
+    cache = _caches()[name]
+    assert cache.maxsize == TENANT_ENTRIES  # room for 10,000 tenants under two names each
+    saved = dict(cache.items())
+    try:
+        cache.clear()
+        keys = [(uuid4(), "k") for _ in range(TENANT_ENTRIES + 500)]
+        for key in keys:
+            cache[key] = "v"
+        assert len(cache) == TENANT_ENTRIES
+        assert keys[0] not in cache  # the least recently used left first
+        assert keys[-1] in cache
+    finally:
+        cache.clear()
+        cache.update(saved)
+
+
+def test_a_used_entry_outlives_newer_ones_and_every_entry_expires() -> None:
+    now = [0.0]
+    cache = bounded(5.0, maxsize=3, timer=lambda: now[0])
+    a, b, c, d = (UUID(int=i) for i in range(4))
+    cache[a], cache[b], cache[c] = 1, 2, 3
+    assert cache[a] == 1  # used: now the most recent
+    cache[d] = 4
+    assert set(cache) == {a, c, d}  # b, the least recently used, left
+    now[0] = 5.1
+    assert a not in cache and len(cache) == 0
