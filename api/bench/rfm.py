@@ -23,29 +23,34 @@ async def _generate(tenant: Any, stores: list[uuid.UUID], customers: int, per: i
     for start in range(0, customers, CHUNK):
         size = min(CHUNK, customers - start)
         async with tenant_tx(tenant.id):
-            # customers, their statistics rows and `per` purchases each over two years
+            # customers, their statistics rows and 0 … 2·per purchases each (uniform, mean
+            # `per`: the count is drawn per customer in RETURNING, so the planner cannot hoist
+            # it out of the join) over two years, one in five at another store than home
             await execute(
                 "WITH new AS (INSERT INTO customer (tenant_id, id, name, home_store_id, source, "
                 "status, created_at, updated_at) SELECT {}, gen_random_uuid(), 'c' || g, "
                 "({}::uuid[])[1 + g % {}], 'pos', 'active', now(), now() "
-                "FROM generate_series({}::int, {}::int) g RETURNING id, home_store_id), "
+                "FROM generate_series({}::int, {}::int) g "
+                "RETURNING id, home_store_id, floor(random() * (2 * {}::int + 1))::int AS n), "
                 "stats AS (INSERT INTO customer_stats (tenant_id, id, customer_id) "
                 "SELECT {}, gen_random_uuid(), id FROM new) "
                 "INSERT INTO purchase (tenant_id, id, customer_id, store_id, staff_id, kind, "
                 "occurred_at, amount_minor, currency, channel, request_hash, note, created_at) "
-                "SELECT {}, gen_random_uuid(), n.id, n.home_store_id, NULL, 'sale', "
-                "now() - random() * interval '730 days', (2000 + random() * 150000)::int, 'CNY', "
-                "'pos', '', '', now() FROM new n CROSS JOIN generate_series(1, {}::int) k "
-                "WHERE random() < 2.0 * k / {}::int",  # uneven: some buy once, some every time
+                "SELECT {}, gen_random_uuid(), c.id, CASE WHEN random() < 0.2 "
+                "THEN ({}::uuid[])[1 + (random() * ({}::int - 1))::int] ELSE c.home_store_id END, "
+                "NULL, 'sale', now() - random() * interval '730 days', "
+                "(2000 + random() * 150000)::int, 'CNY', 'pos', '', '', now() "
+                "FROM new c CROSS JOIN LATERAL generate_series(1, c.n) k",
                 tenant.id,
                 stores,
                 len(stores),
                 start + 1,
                 start + size,
-                tenant.id,
-                tenant.id,
                 per,
-                per + 1,
+                tenant.id,
+                tenant.id,
+                stores,
+                len(stores),
             )
 
 
@@ -55,34 +60,50 @@ def _ms(samples: list[float]) -> str:
     return f"median {statistics.median(ordered) * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms"
 
 
-async def bench_rfm(report: Callable[[str], None], *, customers: int, per: int, pages: int) -> None:
+async def bench_rfm(
+    report: Callable[[str], None], *, customers: int, per: int, pages: int, reuse: str | None = None
+) -> None:
     from core.context import Actor
     from core.customers import search_customers
     from core.db import fetch, get_database, tenant_tx
     from core.rfm import recompute_all
     from core.segments import create_segment, segment_size
-    from tenants.service import create_store, create_tenant
+    from tenants.service import create_store, create_tenant, get_tenant
 
     if not get_database().is_postgres:
         raise SystemExit("mendian bench rfm needs PostgreSQL (DATABASE_URL=postgres://…)")
     owner = Actor(kind="system", id="bench")
-    tenant = await create_tenant({"slug": f"bench-rfm-{uuid.uuid4().hex[:8]}", "name": "bench"})
-    stores = [
-        uuid.UUID(
-            str((await create_store(tenant, owner, {"code": f"S{i}", "name": f"店{i}"}))["id"])
+    if reuse:
+        tenant = await get_tenant(reuse)
+        async with tenant_tx(tenant.id, write=False):
+            rows = await fetch("SELECT id FROM store WHERE tenant_id = {} ORDER BY code", tenant.id)
+        stores = [uuid.UUID(str(r["id"])) for r in rows]
+    else:
+        tenant = await create_tenant({"slug": f"bench-rfm-{uuid.uuid4().hex[:8]}", "name": "b"})
+        stores = [
+            uuid.UUID(
+                str(
+                    (await create_store(tenant, owner, {"code": f"S{i:02d}", "name": f"店{i}"}))[
+                        "id"
+                    ]
+                )
+            )
+            for i in range(20)
+        ]
+        started = time.perf_counter()
+        await _generate(tenant, stores, customers, per)
+        engine = get_database().owner_engine
+        for table in ("customer", "customer_stats", "purchase"):
+            await engine.run_ddl(f"ANALYZE {table}")
+        report(
+            f"generated in {time.perf_counter() - started:.1f} s (set-based, chunks of {CHUNK:,})"
         )
-        for i in range(20)
-    ]
-    started = time.perf_counter()
-    await _generate(tenant, stores, customers, per)
-    engine = get_database().owner_engine
-    for table in ("customer", "customer_stats", "purchase"):
-        await engine.run_ddl(f"ANALYZE {table}")
     async with tenant_tx(tenant.id, write=False):
         [row] = await fetch("SELECT COUNT(*) AS n FROM purchase WHERE tenant_id = {}", tenant.id)
+        [crow] = await fetch("SELECT COUNT(*) AS n FROM customer WHERE tenant_id = {}", tenant.id)
     report(
-        f"generated {customers:,} customers and {int(row['n']):,} purchases in "
-        f"{time.perf_counter() - started:.1f} s (set-based, chunks of {CHUNK:,} customers)"
+        f"tenant {tenant.slug}: {int(crow['n']):,} customers and {int(row['n']):,} purchases "
+        f"(rerun on the same data: --reuse {tenant.slug})"
     )
 
     started = time.perf_counter()

@@ -124,14 +124,37 @@ def bench_history_command(history: int, runs: int) -> None:
 @click.option("--customers", default=1_000_000, show_default=True)
 @click.option("--per", default=10, show_default=True, help="Purchases per customer (average).")
 @click.option("--pages", default=50, show_default=True, help="Customer pages timed per filter.")
+@click.option("--reuse", default=None, help="Time again on a tenant an earlier run generated.")
 @with_settings
-def bench_rfm_command(customers: int, per: int, pages: int) -> None:
+def bench_rfm_command(customers: int, per: int, pages: int, reuse: str | None) -> None:
     """A million customers generated in the database: RFM recompute, segment count, pages."""
     from api.bench.rfm import bench_rfm
     from core.migrate import migrate as run_migrate
 
     run_command(lambda: run_migrate(get_settings()), database=False)
-    run_command(lambda: bench_rfm(console.print, customers=customers, per=per, pages=pages))
+    run_command(
+        lambda: bench_rfm(console.print, customers=customers, per=per, pages=pages, reuse=reuse)
+    )
+
+
+@bench.command("tenants")
+@click.option("--tenants", default=10_000, show_default=True)
+@click.option("--few", default=10, show_default=True, help="Tenants in the first phase.")
+@click.option("--seconds", default=20, show_default=True)
+@click.option("--connections", default=16, show_default=True)
+@with_settings
+def bench_tenants_command(tenants: int, few: int, seconds: int, connections: int) -> None:
+    """The mixed workload over few tenants, then over many: latency, memory, schema choice."""
+    from api.bench.tenants import bench_tenants
+    from core.migrate import migrate as run_migrate
+
+    run_command(lambda: run_migrate(get_settings()), database=False)
+    try:
+        bench_tenants(
+            console.print, tenants=tenants, few=few, seconds=seconds, connections=connections
+        )
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @bench.command("reports")
