@@ -96,9 +96,28 @@ class LoyaltyStatus:
     )
     growth: int = strawberry.field(description="Growth value (never spent; drives tiers).")
     tier: LoyaltyTier | None = strawberry.field(description="Current tier, if any reached.")
-    expiring_soon: int = strawberry.field(
+    customer: strawberry.Private[UUID]
+
+    @strawberry.field(
         description="Points that lapse within the programme's notice window (default 30 days)."
     )
+    async def expiring_soon(self, info: Info) -> int:
+        # Its own batch, only when asked for: it reads the customers' ledgers (lots, FIFO),
+        # which the till's `loyalty { points tier { name } }` must not pay for.
+        ctx = context_of(info)
+        tenant, _actor = ctx.caller()
+
+        async def load(ids: list[UUID]) -> list[int]:
+            from plugins.loyalty.expiry import expiring_soon
+
+            settings: LoyaltySettings = await ctx.settings("loyalty")
+            soon = await expiring_soon(
+                tenant, ids, dt.datetime.now(dt.UTC), settings.expiry_notice_days
+            )
+            return [soon.get(i, 0) for i in ids]
+
+        result: int = await ctx.loader("loyalty.expiring", load).load(self.customer)
+        return result
 
 
 @strawberry.type(description="A movement in the points ledger (never changed once written).")
@@ -188,14 +207,9 @@ async def resolve_customer_loyalty(root: Customer, info: Info) -> LoyaltyStatus:
     actor.require("customers:read")
 
     async def load(ids: list[UUID]) -> list[LoyaltyStatus]:
-        from plugins.loyalty.expiry import expiring_soon
-
         found = await ledger.standings(tenant, ids)
         settings: LoyaltySettings = await ctx.settings("loyalty")
         tiers = {t.code: t for t in settings.tiers}
-        soon = await expiring_soon(
-            tenant, ids, dt.datetime.now(dt.UTC), settings.expiry_notice_days
-        )
         out = []
         for i in ids:
             points, growth, tier, pending = found.get(i, (0, 0, "", 0))
@@ -205,7 +219,7 @@ async def resolve_customer_loyalty(root: Customer, info: Info) -> LoyaltyStatus:
                     pending=pending,
                     growth=growth,
                     tier=_tier(tier, tiers.get(tier)) if tier else None,
-                    expiring_soon=soon.get(i, 0),
+                    customer=i,
                 )
             )
         return out
