@@ -45,32 +45,53 @@ WITH agg AS (
     SELECT cid, cnt, total, first_at, last_at,
            {_RECENCY} AS r, {_score("cnt", "f")} AS f, {_score("total", "m")} AS m
     FROM agg
+), classed AS (
+    SELECT scored.*,
+           CASE WHEN cnt = 0 OR f <= 1 THEN 'potential'
+                WHEN f >= :hv_f AND m >= :hv_m THEN 'high_value'
+                ELSE 'regular' END AS vc,
+           CASE WHEN cnt = 0 THEN 'prospect'
+                WHEN last_at < :churned THEN 'churned'
+                WHEN last_at < :at_risk THEN 'at_risk'
+                WHEN cnt >= :loyal THEN 'loyal'
+                WHEN cnt >= 2 THEN 'repeat'
+                ELSE 'first_purchase' END AS lc
+    FROM scored
 )
 UPDATE customer_stats SET
-    purchase_count = scored.cnt,
-    total_spent_minor = scored.total,
-    first_purchase_at = scored.first_at,
-    last_purchase_at = scored.last_at,
-    r_score = scored.r, f_score = scored.f, m_score = scored.m,
-    value_class = CASE
-        WHEN scored.cnt = 0 OR scored.f <= 1 THEN 'potential'
-        WHEN scored.f >= :hv_f AND scored.m >= :hv_m THEN 'high_value'
-        ELSE 'regular' END,
-    lifecycle = CASE
-        WHEN scored.cnt = 0 THEN 'prospect'
-        WHEN scored.last_at < :churned THEN 'churned'
-        WHEN scored.last_at < :at_risk THEN 'at_risk'
-        WHEN scored.cnt >= :loyal THEN 'loyal'
-        WHEN scored.cnt >= 2 THEN 'repeat'
-        ELSE 'first_purchase' END,
+    purchase_count = classed.cnt,
+    total_spent_minor = classed.total,
+    first_purchase_at = classed.first_at,
+    last_purchase_at = classed.last_at,
+    r_score = classed.r, f_score = classed.f, m_score = classed.m,
+    value_class = classed.vc,
+    lifecycle = classed.lc,
     computed_at = :now
-FROM scored
-WHERE customer_stats.tenant_id = :tenant AND customer_stats.customer_id = scored.cid
+FROM classed
+WHERE customer_stats.tenant_id = :tenant AND customer_stats.customer_id = classed.cid
+  -- rows that would not change are not written (the nightly run changes few: no WAL, no
+  -- dead tuples for the rest)
+  AND (customer_stats.purchase_count, customer_stats.total_spent_minor,
+       customer_stats.first_purchase_at, customer_stats.last_purchase_at,
+       customer_stats.r_score, customer_stats.f_score, customer_stats.m_score,
+       customer_stats.value_class, customer_stats.lifecycle)
+      IS DISTINCT FROM
+      (classed.cnt, classed.total, classed.first_at, classed.last_at,
+       classed.r, classed.f, classed.m, classed.vc, classed.lc)
 """
 
-_STORE_DELETE = "DELETE FROM customer_store_stats WHERE tenant_id = :tenant {only}"
+# A (customer, store) row whose purchases are gone (a merge moved them) leaves; the rest are
+# upserted, and written only when they change.
+_STORE_DELETE = """
+DELETE FROM customer_store_stats
+WHERE tenant_id = :tenant {only} AND NOT EXISTS (
+    SELECT 1 FROM purchase p
+    WHERE p.tenant_id = customer_store_stats.tenant_id
+      AND p.customer_id = customer_store_stats.customer_id
+      AND p.store_id = customer_store_stats.store_id)
+"""
 
-_STORE_INSERT = """
+_STORE_UPSERT = """
 INSERT INTO customer_store_stats
     (tenant_id, id, customer_id, store_id, purchase_count, total_spent_minor, last_purchase_at,
      r_score, f_score, m_score)
@@ -84,6 +105,18 @@ FROM (
     WHERE tenant_id = :tenant AND customer_id IS NOT NULL {only}
     GROUP BY customer_id, store_id
 ) agg
+WHERE true
+ON CONFLICT (tenant_id, customer_id, store_id) DO UPDATE SET
+    purchase_count = excluded.purchase_count,
+    total_spent_minor = excluded.total_spent_minor,
+    last_purchase_at = excluded.last_purchase_at,
+    r_score = excluded.r_score, f_score = excluded.f_score, m_score = excluded.m_score
+WHERE (customer_store_stats.purchase_count, customer_store_stats.total_spent_minor,
+       customer_store_stats.last_purchase_at, customer_store_stats.r_score,
+       customer_store_stats.f_score, customer_store_stats.m_score)
+      IS DISTINCT FROM
+      (excluded.purchase_count, excluded.total_spent_minor, excluded.last_purchase_at,
+       excluded.r_score, excluded.f_score, excluded.m_score)
 """
 
 
@@ -180,7 +213,7 @@ async def _recompute(tenant: TenantInfo, only: str, extra: dict[str, Any]) -> No
     await run(_CHAIN_SQL.replace("{only}", only), **params)
     await run(_STORE_DELETE.replace("{only}", only), tenant=tenant.id, **extra)
     insert = (
-        _STORE_INSERT.replace("{uuid}", uuid_expr())
+        _STORE_UPSERT.replace("{uuid}", uuid_expr())
         .replace("{recency}", _RECENCY)
         .replace("{f}", _score("cnt", "f"))
         .replace("{m}", _score("total", "m"))

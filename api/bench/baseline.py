@@ -55,6 +55,7 @@ async def lookup(request: Request[Any, Any, Any]) -> Response[bytes]:
     tenant_id, region = await _tenant_of(request.headers["authorization"].split(" ", 1)[1])
     cipher: FieldCipher = _state["cipher"]
     hashes = cipher.blind_indexes(tenant_id, normalize_phone(body.variables["phone"], region))
+    loyalty = "loyalty" in body.query  # the till's variant: points and tier too
     async with _state["pool"].acquire() as conn, conn.transaction():
         await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
         row = await conn.fetchrow(
@@ -62,10 +63,28 @@ async def lookup(request: Request[Any, Any, Any]) -> Response[bytes]:
             "WHERE phone_hash = ANY($1::text[]) AND status = 'active' LIMIT 1",
             hashes,
         )
-    customer = None
+        account = None
+        if loyalty and row is not None:
+            account = await conn.fetchrow(
+                "SELECT points, tier FROM loyalty_account WHERE customer_id = $1", row["id"]
+            )
+            if tenant_id not in _state["tiers"]:  # tier names from the tenant's settings, cached
+                raw = await conn.fetchval(
+                    "SELECT settings FROM tenant_module WHERE plugin_id = 'loyalty'"
+                )
+                tiers = msgspec.json.decode(raw or "{}").get("tiers", [])
+                _state["tiers"][tenant_id] = {t["code"]: t["name"] for t in tiers}
+    customer: dict[str, Any] | None = None
     if row is not None:
         phone = cipher.decrypt(row["phone_enc"], context=field_context(tenant_id, "phone"))
         customer = {"id": str(row["id"]), "name": row["name"], "phone": mask_phone(phone)}
+        if loyalty:
+            names = _state["tiers"].get(tenant_id, {})
+            tier = account["tier"] if account else ""
+            customer["loyalty"] = {
+                "points": account["points"] if account else 0,
+                "tier": {"name": names.get(tier, tier)} if tier else None,
+            }
     return Response(
         msgspec.json.encode({"data": {"customerByPhone": customer}}), media_type="application/json"
     )
@@ -79,6 +98,7 @@ async def _startup() -> None:
     _state["pool"] = await asyncpg.create_pool(**config, min_size=4, max_size=settings.db_pool_size)
     _state["cipher"] = FieldCipher(settings.secret_keys)
     _state["keys"] = {}
+    _state["tiers"] = {}
 
 
 app = Litestar(route_handlers=[lookup], on_startup=[_startup])

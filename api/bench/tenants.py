@@ -132,7 +132,9 @@ def _script(directory: Path, tenants: list[_Seeded], name: str) -> Path:
         )
     path = directory / f"{name}.lua"
     path.write_text(
-        "local tenants = {\n" + ",\n".join(rows) + "\n}\n"
+        "local tenants = {\n"
+        + ",\n".join(rows)
+        + "\n}\n"
         + f"""
 local lookup = {_lua_string(_LOOKUP)}
 local sale = {_lua_string(_SALE)}

@@ -201,3 +201,48 @@ async def test_bulk_recompute_in_chunks_equals_one_pass(tenant, owner, store, db
     await recompute_all(strict, chunk=2)
     assert await snapshot() == whole
     assert len(whole) == 7 and {r["purchase_count"] for r in whole} == {0, 1, 2, 3}
+
+
+async def test_a_recompute_writes_only_the_rows_that_change(tenant, owner, store, db):
+    """The nightly run leaves unchanged statistics alone (``computed_at`` stays), re-scores
+    what thresholds moved, and drops a per-store row whose purchases are gone."""
+    from core.db import execute, fetch
+
+    a = await create_customer(tenant, owner, {"name": "a"})
+    b = await create_customer(tenant, owner, {"name": "b"})
+    await buy(tenant, owner, store, a.id, 1, "10.00")
+    await buy(tenant, owner, store, b.id, 1, "10.00")
+    await recompute_all(tenant)
+
+    async def computed() -> dict[uuid.UUID, object]:
+        async with tenant_tx(tenant.id, write=False):
+            rows = await fetch(
+                "SELECT customer_id, computed_at FROM customer_stats WHERE tenant_id = {}",
+                tenant.id,
+            )
+        return {uuid.UUID(str(r["customer_id"])): r["computed_at"] for r in rows}
+
+    before = await computed()
+    await recompute_all(tenant)
+    assert await computed() == before  # nothing changed: nothing written
+
+    strict = tenant.__class__(
+        **{**tenant.__dict__, "rfm": RFMThresholds(monetary_minor=(100, 200, 500, 900))}
+    )
+    async with tenant_tx(tenant.id):  # b's purchases leave this store (as a merge moves rows)
+        await execute(
+            "DELETE FROM purchase_line WHERE tenant_id = {} AND purchase_id IN "
+            "(SELECT id FROM purchase WHERE tenant_id = {} AND customer_id = {})",
+            tenant.id,
+            tenant.id,
+            b.id,
+        )
+        await execute(
+            "DELETE FROM purchase WHERE tenant_id = {} AND customer_id = {}", tenant.id, b.id
+        )
+    await recompute_all(strict)
+    after = await computed()
+    assert after[a.id] != before[a.id] and (await stats_of(tenant, a.id))["m_score"] == 5
+    async with tenant_tx(tenant.id, write=False):
+        per_store = await CustomerStoreStats.select(CustomerStoreStats.customer_id)
+    assert [r["customer_id"] for r in per_store] == [a.id]
