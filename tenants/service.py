@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 SLUG = r"^[a-z][a-z0-9-]{1,62}$"
+# Slugs that are path segments of Mendian's own pages: ``/feedback/status/<token>`` is the
+# complaint status page, so a tenant ``status`` could never open its ``/feedback/<slug>/…`` form.
+RESERVED_SLUGS = frozenset({"status"})
 LOCALES = ("zh-CN", "en")
 
 
@@ -79,6 +82,10 @@ def check_timezone(name: str, field: str = "timezone") -> str:
 
 
 def _validate(data: TenantInput) -> None:
+    if data.slug in RESERVED_SLUGS:
+        raise ValidationFailed(
+            "this slug is reserved for Mendian's own pages", field="slug", code="reserved"
+        )
     check_timezone(data.timezone)
     if data.locale not in LOCALES:
         raise ValidationFailed(f"locale must be one of {', '.join(LOCALES)}", field="locale")

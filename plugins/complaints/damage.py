@@ -137,10 +137,19 @@ async def damage_rows(
     store_id: UUID | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
+    responsibility: str | None = None,
+    customer_hurt: bool | None = None,
+    before: tuple[dt.datetime, UUID] | None = None,
     ids: list[UUID] | None = None,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """The damage records ``actor`` sees, newest first (``settlement_amount`` as Decimal)."""
+    """The damage records ``actor`` sees, newest first by when it happened: at a store, in
+    ``[start, end)``, of a responsibility, with or without an injury, after the cursor
+    ``before`` (occurred at, id), or by id (``settlement_amount`` as Decimal)."""
+    if responsibility is not None and responsibility not in RESPONSIBILITIES:
+        raise ValidationFailed(
+            f"responsibility is one of {', '.join(RESPONSIBILITIES)}", field="responsibility"
+        )
     rows = await visible_rows(
         tenant,
         actor,
@@ -151,6 +160,12 @@ async def damage_rows(
             ("t.store_id = {}", store_id),
             ("t.occurred_at >= {}", start),
             ("t.occurred_at < {}", end),
+            ("t.responsibility = {}", responsibility),
+            ("t.customer_hurt = {}", customer_hurt),
+            (
+                "(t.occurred_at < {} OR (t.occurred_at = {} AND t.id < {}))",
+                [before[0], before[0], before[1]] if before else None,
+            ),
         ],
         ids,
         limit,

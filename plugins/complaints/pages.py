@@ -1,6 +1,7 @@
 """The public form's pages, server-rendered, without JavaScript: ``/feedback/<tenant>/<store>``
 (the form a store's poster points at; posting it files the complaint and shows the tracking
-token) and ``/feedback/status/<token>`` (where it stands).
+token) and ``/feedback/status/<token>`` (where it stands; once resolved, a form asks 满意 /
+不满意, posted to the same address: :func:`public.answer`, once per resolution).
 
 They call :mod:`plugins.complaints.public`, as ``complaintSubmit`` and ``complaintStatus`` do:
 the same checks, the same throttles, the same "no such form" for an unknown tenant, store or a
@@ -20,6 +21,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 
 from core import (
+    Conflict,
     IdempotencyMismatch,
     NotFound,
     Pages,
@@ -51,6 +53,15 @@ MESSAGES = {
     "name": {"zh-CN": "您的称呼", "en": "Your name"},
     "phone": {"zh-CN": "手机号码", "en": "Mobile phone"},
     "phone_hint": {"zh-CN": "仅用于回复您，不会公开。", "en": "Only to reply to you."},
+    "contact_note": {
+        "zh-CN": "投诉请留下称呼和手机号码，以便我们回复您；意见 / 建议可以匿名提交。",
+        "en": "For a complaint, leave your name and phone so we can reply; a suggestion may "
+        "be anonymous.",
+    },
+    "e_contact_required": {
+        "zh-CN": "投诉需要填写此项，以便我们回复您（意见 / 建议可以匿名）。",
+        "en": "A complaint needs this so we can reply (a suggestion may be anonymous).",
+    },
     "what": {"zh-CN": "发生了什么", "en": "What happened"},
     "occurred_at": {"zh-CN": "发生时间", "en": "When"},
     "spot": {"zh-CN": "店内位置（选填）", "en": "Where in the store (optional)"},
@@ -93,6 +104,29 @@ MESSAGES = {
     "due_resolve": {"zh-CN": "预计处理完成时间", "en": "We aim to resolve it by"},
     "resolved_at": {"zh-CN": "处理时间", "en": "Resolved"},
     "resolution": {"zh-CN": "处理结果", "en": "Resolution"},
+    "ask_title": {
+        "zh-CN": "您对处理结果满意吗？",
+        "en": "Are you satisfied with how we resolved it?",
+    },
+    "satisfied": {"zh-CN": "满意", "en": "Satisfied"},
+    "dissatisfied": {"zh-CN": "不满意", "en": "Not satisfied"},
+    "comment": {
+        "zh-CN": "还有什么想告诉我们的（选填）",
+        "en": "Anything else you want to tell us (optional)",
+    },
+    "thanks_satisfied": {
+        "zh-CN": "感谢您的评价，祝您生活愉快！",
+        "en": "Thank you for telling us.",
+    },
+    "thanks_dissatisfied": {
+        "zh-CN": "很抱歉没有让您满意。我们已重新处理并上报，会尽快与您联系。",
+        "en": "We are sorry. We have reopened it and passed it up; we will contact you soon.",
+    },
+    "answered": {
+        "zh-CN": "您已经对这次处理作出了评价，无需重复提交。",
+        "en": "You have already answered for this resolution; there is no need to send it again.",
+    },
+    "choose_answer": {"zh-CN": "请选择满意或不满意。", "en": "Please choose an answer."},
 }
 pages = Pages("plugins.complaints", messages=MESSAGES)
 FIELDS = ("kind", "name", "phone", "what", "occurred_at", "spot", "category")
@@ -173,6 +207,13 @@ def _occurred(value: str, timezone: str) -> dt.datetime | str:
     return naive.replace(tzinfo=ZoneInfo(timezone)) if naive.tzinfo is None else naive
 
 
+def _message_key(field: str, code: str) -> str:
+    """The page's message for a field's error code (a complaint's missing contact says why)."""
+    if code == "required" and field in ("name", "phone"):
+        return "e_contact_required"
+    return f"e_{code}" if f"e_{code}" in MESSAGES else "e_invalid"
+
+
 @post("/{tenant:str}/{store:str}", name="complaints.submit", include_in_schema=False)
 async def feedback_submit(
     request: Request[Any, Any, Any], tenant: FromPath[str], store: FromPath[str]
@@ -193,10 +234,7 @@ async def feedback_submit(
             _runtime(request), opened, raw, client_address(request), idempotency_key=key
         )
     except ValidationFailed as exc:
-        invalid = {
-            str(e.field): f"e_{e.code}" if f"e_{e.code}" in MESSAGES else "e_invalid"
-            for e in exc.errors
-        }
+        invalid = {str(e.field): _message_key(str(e.field), str(e.code)) for e in exc.errors}
         return page_response(_render_form(opened, locale, values, key, invalid), 422)
     except IdempotencyMismatch:  # the same key for a changed form: a new key files it
         return page_response(
@@ -215,16 +253,9 @@ async def feedback_submit(
     )
 
 
-@get("/status/{token:str}", name="complaints.status", include_in_schema=False)
-async def feedback_status(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
-    """Where the complaint of a tracking token stands."""
-    locale = request_locale(request, request.query_params.get("lang"))
-    try:
-        found = await public.public_status(_runtime(request), token, client_address(request))
-    except NotFound:
-        return _error("not_found", 404, locale)
-    except RateLimited as exc:
-        return _limited(exc, locale)
+def _render_status(
+    found: public.PublicStatus, locale: str, notice: str = "", status: int = 200
+) -> Response[str]:
     zone = ZoneInfo(found.timezone)
 
     def local(at: dt.datetime | None) -> str:
@@ -236,6 +267,7 @@ async def feedback_status(request: Request[Any, Any, Any], token: FromPath[str])
             locale=locale,
             status=found,
             text=found.status_text(locale),
+            notice=notice,
             times=[
                 (label, local(at))
                 for label, at in (
@@ -246,8 +278,61 @@ async def feedback_status(request: Request[Any, Any, Any], token: FromPath[str])
                 )
                 if at
             ],
-        )
+        ),
+        status,
     )
+
+
+@get("/status/{token:str}", name="complaints.status", include_in_schema=False)
+async def feedback_status(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
+    """Where the complaint of a tracking token stands (and, once resolved, "satisfied?")."""
+    locale = request_locale(request, request.query_params.get("lang"))
+    try:
+        found = await public.public_status(_runtime(request), token, client_address(request))
+    except NotFound:
+        return _error("not_found", 404, locale)
+    except RateLimited as exc:
+        return _limited(exc, locale)
+    return _render_status(found, locale)
+
+
+@post("/status/{token:str}", name="complaints.answer", include_in_schema=False)
+async def feedback_answer(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
+    """The customer's answer (满意 / 不满意) to a resolution: applied once (a second post for
+    the same resolution is refused, 409), then the status page again."""
+    data = await request.form()
+    locale = request_locale(request, data.get("_lang"))
+    if cross_site(request):
+        return _error("forbidden", 403, locale)
+    runtime, client = _runtime(request), client_address(request)
+    choice = str(data.get("answer") or "")
+    try:
+        cycle = int(str(data.get("cycle") or ""))
+    except ValueError:
+        cycle = -1
+    try:
+        if choice not in ("satisfied", "dissatisfied") or cycle < 0:
+            found = await public.public_status(runtime, token, client)
+            return _render_status(found, locale, "choose_answer", 422)
+        found = await public.answer(
+            runtime,
+            token,
+            client,
+            satisfied=choice == "satisfied",
+            cycle=cycle,
+            comment=str(data.get("comment") or ""),
+        )
+    except NotFound:
+        return _error("not_found", 404, locale)
+    except RateLimited as exc:
+        return _limited(exc, locale)
+    except Conflict:  # answered already, or reopened by staff meanwhile: nothing changed
+        found = await public.public_status(runtime, token, client)
+        return _render_status(found, locale, "answered", 409)
+    except ValidationFailed:  # a comment over 2000 characters (the form's maxlength)
+        found = await public.public_status(runtime, token, client)
+        return _render_status(found, locale, "e_too_long", 422)
+    return _render_status(found, locale, f"thanks_{choice}")
 
 
 def routes() -> list[Any]:
@@ -255,5 +340,8 @@ def routes() -> list[Any]:
     ``status`` is not a tenant slug a form can have: its two-segment paths are the status
     page's (a static segment wins over a parameter)."""
     return [
-        Router(path="/feedback", route_handlers=[feedback_status, feedback_form, feedback_submit])
+        Router(
+            path="/feedback",
+            route_handlers=[feedback_status, feedback_answer, feedback_form, feedback_submit],
+        )
     ]

@@ -10,7 +10,8 @@ call this module.
 * **Floods.** Every call counts against its client address before anything is looked up
   (:data:`CLIENT_RATE`, the same for every tenant: none is known yet); a submission also
   against the tenant's ``form_client_rate`` (per address) and ``form_store_rate`` (per store),
-  a status look-up against ``status_rate`` (per token).
+  a status look-up against ``status_rate`` (per token), an answer also against
+  ``answer_rate`` (per address).
 * **What is kept.** The complaint goes through :func:`.records.create_complaint` with channel
   ``online_form``: the contact sealed, the SLA on the store's calendar, the
   ``complaints.received`` event. The token (:func:`core.new_public_token`, 256 bits) is
@@ -18,6 +19,9 @@ call this module.
 * **What the customer sees** (:class:`PublicStatus`): the reference number, the state in
   their words, when it was received, the reply promised or due, and the resolution once
   resolved — never staff, notes, escalations or the contact.
+* **What the customer answers** (:func:`answer`): once a complaint is resolved, whether they
+  are satisfied — the follow-up of ``complaintFollowUp``, once per resolution. The token is
+  the intake's or the one a follow-up message carried (:mod:`.satisfaction`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from core import (
     tenant_tx,
     utc_value,
 )
+from plugins.complaints import workflow
 from plugins.complaints.categories import check_category
 from plugins.complaints.records import IntakeInput, create_complaint
 from plugins.complaints.settings import ComplaintsSettings
@@ -56,6 +61,7 @@ __all__ = [
     "PublicForm",
     "PublicStatus",
     "Submitted",
+    "answer",
     "check_form",
     "open_form",
     "public_status",
@@ -65,6 +71,10 @@ __all__ = [
 CLIENT_RATE = "60/minute"  # any public call, per address, before its tenant is known
 PUBLIC_ACTOR = Actor(
     kind="public", id="online_form", role="", permissions=frozenset({"complaints:create"})
+)
+# the customer answering on the status page: only the follow-up step, of the token's complaint
+STATUS_PAGE_ACTOR = Actor(
+    kind="public", id="status_page", role="", permissions=frozenset({"complaints:handle"})
 )
 MAX_WHAT = 2000
 MAX_AGE = dt.timedelta(days=366)
@@ -88,6 +98,10 @@ STATE_TEXT: dict[str, dict[str, str]] = {
     "closed": {"zh-CN": "已办结。", "en": "Closed."},
 }
 RESOLVED = ("resolved", "followed_up", "closed")
+STATUS_COLUMNS = (
+    "id, number, kind, state, store_id, received_at, promised_reply_at, acknowledged_at, "
+    "ack_due_at, resolve_due_at, resolved_at, resolution, cycle"
+)
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,8 @@ class PublicStatus:
     resolved_at: dt.datetime | None
     resolution: str | None
     timezone: str  # the store's (else the tenant's), for showing the times
+    cycle: int = 0  # the resolution an answer is for (the status page's form carries it)
+    awaiting_answer: bool = False  # resolved, not yet answered: "are you satisfied?"
 
     def status_text(self, locale: str) -> str:
         texts = STATE_TEXT[self.state]
@@ -159,7 +175,8 @@ def _summary(what: str) -> str:
 
 def check_form(form: PublicForm, raw: dict[str, Any], now: dt.datetime) -> IntakeInput:
     """The form's fields as an intake, every field's error at once (``ValidationFailed``
-    with one entry per field: the page shows each next to its field)."""
+    with one entry per field: the page shows each next to its field). ``name`` and ``phone``
+    are required for a complaint and optional for a suggestion (an anonymous 意见箱 note)."""
     errors: list[MendianError] = []
 
     def text(name: str, limit: int, *, required: bool = True) -> str:
@@ -173,18 +190,31 @@ def check_form(form: PublicForm, raw: dict[str, Any], now: dt.datetime) -> Intak
             )
         return value
 
-    name = text("name", 100)
+    kind = raw.get("kind") or "complaint"
+    if kind not in ("complaint", "suggestion"):
+        errors.append(ValidationFailed("complaint or suggestion", field="kind", code="invalid"))
+    # a suggestion may be anonymous (意见箱); a complaint needs someone to reply to
+    anonymous = kind == "suggestion"
+    name = text("name", 100, required=False)
     what = text("what", MAX_WHAT)
     spot = text("spot", 200, required=False)
-    phone = text("phone", 32)
+    phone = text("phone", 32, required=False)
     if phone:
         try:
             phone = normalize_phone(phone, form.tenant.phone_region, field="phone")
         except ValidationFailed as exc:
             errors.append(exc)
-    kind = raw.get("kind") or "complaint"
-    if kind not in ("complaint", "suggestion"):
-        errors.append(ValidationFailed("complaint or suggestion", field="kind", code="invalid"))
+    if not anonymous:
+        for field, value in (("name", name), ("phone", raw.get("phone"))):
+            if not (value.strip() if isinstance(value, str) else ""):
+                errors.append(
+                    ValidationFailed(
+                        "required for a complaint, so that we can reply (a suggestion may "
+                        "be anonymous)",
+                        field=field,
+                        code="required",
+                    )
+                )
     category = raw.get("category") or ""
     try:
         category = check_category(form.settings, str(category))
@@ -234,7 +264,8 @@ async def submit(
     now: dt.datetime | None = None,
 ) -> Submitted:
     """File the form's complaint (``raw``: ``name``, ``phone``, ``what``, ``occurred_at``,
-    optional ``kind``, ``category``, ``spot``). Checked whole before anything is written;
+    optional ``kind``, ``category``, ``spot``; a suggestion without name or phone is
+    anonymous). Checked whole before anything is written;
     throttled per address and per store (``RateLimited``)."""
     now = now or dt.datetime.now(dt.UTC)
     tenant, settings = form.tenant, form.settings
@@ -260,9 +291,11 @@ async def submit(
     return Submitted(created.id, rows[0]["number"], created.token or None)
 
 
-async def public_status(runtime: Any, token: str, client: str) -> PublicStatus:
-    """The complaint behind a tracking token; :class:`NotFound` on ``token`` for a malformed,
-    unknown or another tenant's token, or a tenant without the module."""
+async def _by_token(
+    runtime: Any, token: str, client: str
+) -> tuple[TenantInfo, ComplaintsSettings, dict[str, Any]]:
+    """The tenant, its settings and the complaint row of a token (the intake's or a follow-up
+    message's), throttled per address and per token; :class:`NotFound` on ``token``."""
     await _count(f"complaints:client:{client}", CLIENT_RATE)
     missing = NotFound("no complaint with this token", field="token")
     slug = public_token_slug(token)
@@ -274,15 +307,26 @@ async def public_status(runtime: Any, token: str, client: str) -> PublicStatus:
     await _count(f"complaints:{tenant.id}:token:{digest[:20]}", settings.status_rate)
     async with tenant_tx(tenant.id, write=False):
         rows = await fetch(
-            "SELECT number, kind, state, store_id, received_at, promised_reply_at, "
-            "acknowledged_at, ack_due_at, resolve_due_at, resolved_at, resolution "
-            "FROM complaints_complaint WHERE tenant_id = {} AND token_hash = {}",
+            f"SELECT {STATUS_COLUMNS} FROM complaints_complaint WHERE tenant_id = {{}} "
+            "AND (token_hash = {} OR follow_up_token_hash = {})",
             tenant.id,
+            digest,
             digest,
         )
     if not rows:
         raise missing
-    row = rows[0]
+    return tenant, settings, rows[0]
+
+
+async def public_status(runtime: Any, token: str, client: str) -> PublicStatus:
+    """The complaint behind a tracking token (the intake's, or the one in a follow-up
+    message); :class:`NotFound` on ``token`` for a malformed, unknown or another tenant's
+    token, or a tenant without the module."""
+    tenant, _settings, row = await _by_token(runtime, token, client)
+    return await _status(tenant, row)
+
+
+async def _status(tenant: TenantInfo, row: dict[str, Any]) -> PublicStatus:
     store, timezone = "", tenant.timezone
     if row["store_id"]:
         found = await store_facts(tenant, [UUID(str(row["store_id"]))])
@@ -303,4 +347,45 @@ async def public_status(runtime: Any, token: str, client: str) -> PublicStatus:
         resolved_at=utc_value(row["resolved_at"]) if resolved else None,
         resolution=(row["resolution"] or None) if resolved else None,
         timezone=timezone,
+        cycle=int(row["cycle"]),
+        awaiting_answer=row["state"] == "resolved" and row["kind"] == "complaint",
     )
+
+
+async def answer(
+    runtime: Any,
+    token: str,
+    client: str,
+    *,
+    satisfied: bool,
+    cycle: int,
+    comment: str = "",
+) -> PublicStatus:
+    """The customer's "satisfied?" on the status page: the same follow-up as
+    ``complaintFollowUp`` (:func:`.workflow.follow_up`: dissatisfied reopens and escalates),
+    for resolution ``cycle`` only — a second answer to it is :class:`Conflict` ``answered``
+    and changes nothing. Throttled like a look-up and per address (``answer_rate``). Answers
+    the status after it."""
+    tenant, settings, row = await _by_token(runtime, token, client)
+    await _count(f"complaints:{tenant.id}:answer:{client}", settings.answer_rate)
+    if len(comment) > MAX_WHAT:
+        raise ValidationFailed(f"at most {MAX_WHAT} characters", field="comment", code="too_long")
+    await workflow.follow_up(
+        tenant,
+        STATUS_PAGE_ACTOR,
+        settings,
+        await runtime.channels(tenant),
+        UUID(str(row["id"])),
+        satisfied=satisfied,
+        note=comment.strip(),
+        via="status_page",
+        cycle=cycle,
+    )
+    async with tenant_tx(tenant.id, write=False):
+        rows = await fetch(
+            f"SELECT {STATUS_COLUMNS} FROM complaints_complaint WHERE tenant_id = {{}} "
+            "AND id = {}",
+            tenant.id,
+            row["id"],
+        )
+    return await _status(tenant, rows[0])

@@ -228,7 +228,7 @@ async def report(
     ]
     scope = scope_of(tenant, actor, store_id)
     async with tenant_tx(tenant.id, write=False):
-        figures = await stats.period_figures(scope, spans, now)
+        figures = await stats.period_figures(scope, spans, now, business_of=tenant)
         breakdowns = await stats.breakdowns(scope, spans[0])
         flagged = await stats.flagged_skus(
             scope, spans[0][1], settings.sku_flag_days, settings.sku_flag_count

@@ -10,7 +10,11 @@ categories and renamings of the built-in ones (same ``code``), ``active: false``
 ``0``: never). ``sku_flag_count`` complaints naming one SKU within ``sku_flag_days`` flag it
 for the supplier. ``channel``: how staff are notified of escalations. ``form_client_rate`` /
 ``form_store_rate``: submissions of the public form per client address and per store;
-``status_rate``: look-ups of one tracking token (``limits`` notation).
+``status_rate``: look-ups of one tracking token (``limits`` notation); ``answer_rate``: answers
+("satisfied?") posted on the status page per client address. ``follow_up_channel``: how a
+customer gets the ``complaints.follow_up`` message; ``public_url``: where
+``/feedback/status/<token>`` is served (``https://fb.example.cn``) for the message's link —
+empty, the link is a path.
 """
 
 from __future__ import annotations
@@ -63,3 +67,13 @@ class ComplaintsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     form_client_rate: Annotated[str, _RATE] = "10/hour"
     form_store_rate: Annotated[str, _RATE] = "120/hour"
     status_rate: Annotated[str, _RATE] = "30/minute"
+    answer_rate: Annotated[str, _RATE] = "10/hour"
+    # the follow-up by message (plugins/complaints/follow_up.py)
+    follow_up_channel: Annotated[str, Meta(min_length=1, max_length=32)] = "log"
+    public_url: Annotated[str, Meta(max_length=200, pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")] = (
+        ""
+    )
+
+    def status_link(self, token: str) -> str:
+        """The status page of ``token``: absolute when ``public_url`` is set."""
+        return f"{self.public_url.rstrip('/')}/feedback/status/{token}"

@@ -11,19 +11,29 @@ than a complaint that can never be due.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from core import Actor, BusinessCalendar, NeverOpen, TenantInfo, business_calendars, json_value
+from core import (
+    Actor,
+    BusinessCalendar,
+    NeverOpen,
+    NotFound,
+    TenantInfo,
+    business_calendars,
+    json_value,
+)
 from plugins.complaints.settings import ComplaintsSettings
 
 __all__ = [
     "Deadlines",
     "Policy",
     "calendars_for",
+    "calendars_known",
     "deadlines",
     "deadlines_of",
     "pauses_of",
@@ -92,6 +102,22 @@ async def calendars_for(
 ) -> dict[UUID | None, BusinessCalendar]:
     """The stores' business calendars in one batch (the system sees every store)."""
     return await business_calendars(tenant, Actor.system("complaints"), list(store_ids))
+
+
+async def calendars_known(
+    tenant: TenantInfo, store_ids: Iterable[UUID | None]
+) -> dict[UUID | None, BusinessCalendar]:
+    """:func:`calendars_for`, leaving out a store that is gone (a report over old complaints
+    measures theirs in clock time rather than failing)."""
+    wanted = list(dict.fromkeys(store_ids))
+    try:
+        return await calendars_for(tenant, wanted)
+    except NotFound:
+        found: dict[UUID | None, BusinessCalendar] = {}
+        for store_id in wanted:
+            with contextlib.suppress(NotFound):
+                found.update(await calendars_for(tenant, [store_id]))
+        return found
 
 
 def _add(

@@ -72,6 +72,8 @@ class ComplaintRow(TenantScoped, Table, tablename="complaints_complaint"):
     dissatisfied_count = SmallInt(default=0)
     source = Varchar(length=80, default="")  # where it came from: survey:<response id>, …
     token_hash = Varchar(length=64, default="")  # the public tracking token, hashed
+    # the token in the latest follow-up message (a new one each resolution asked by message)
+    follow_up_token_hash = Varchar(length=64, default="")
     created_by = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

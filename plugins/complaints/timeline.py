@@ -23,6 +23,7 @@ STEPS: dict[str, str] = {
     "compensated": "resolve",
     "transferred": "transfer",
     "escalated": "transfer",
+    "follow_up_asked": "follow_up",
     "followed_up": "follow_up",
     "reopened": "follow_up",
     "closed": "follow_up",

@@ -4,7 +4,8 @@ resolved → followed_up → closed, with reopen; each step on the timeline with
 Every transition locks the complaint, checks that the caller sees it and that its state allows
 the step (``invalid_state`` otherwise: nothing is written), and recomputes the SLA deadlines
 when time stops or starts again (waiting, resuming, reopening, a transfer to another store's
-calendar). Resolving publishes ``complaints.resolved`` (surveys sends its follow-up survey) and,
+calendar). Resolving publishes ``complaints.resolved`` (surveys sends its follow-up survey; without
+surveys the customer gets the follow-up message with a status link: :mod:`.satisfaction`) and,
 with a compensation, ``complaints.compensation_granted`` (loyalty pays it, once per complaint).
 """
 
@@ -31,7 +32,7 @@ from core import (
     store_facts,
     tenant_tx,
 )
-from plugins.complaints import sla
+from plugins.complaints import satisfaction, sla
 from plugins.complaints.escalation import Escalation, escalate
 from plugins.complaints.records import HQ_ROLES, get_complaint
 from plugins.complaints.settings import ComplaintsSettings
@@ -261,11 +262,14 @@ async def resolve(
     resolution: str,
     compensation_points: int = 0,
     compensation_coupon: str = "",
-    follow_up: str,
+    follow_up: str | None,
+    surveys: bool = False,
+    channels: ChannelSet | None = None,
 ) -> UUID:
     """尽快解决: how it was resolved (处理结果), the compensation, and how the customer will be
-    asked whether they are satisfied (``survey`` needs the surveys module, else ``message`` or
-    ``call``)."""
+    asked whether they are satisfied (:func:`.satisfaction.method`: ``None`` is a survey when
+    ``surveys`` is enabled, else a message to the customer, else a call). A message is queued
+    through ``channels`` with this resolution's status link, in the same transaction."""
     actor.require("complaints:handle")
     if resolution_type not in RESOLUTION_TYPES:
         raise ValidationFailed(
@@ -274,7 +278,7 @@ async def resolve(
         )
     if not 1 <= len(resolution.strip()) <= 4000:
         raise ValidationFailed("the resolution has 1-4000 characters", field="resolution")
-    if follow_up not in FOLLOW_UPS:
+    if follow_up is not None and follow_up not in FOLLOW_UPS:
         raise ValidationFailed(
             f"follow-up must be one of {', '.join(FOLLOW_UPS)}", field="follow_up"
         )
@@ -301,12 +305,17 @@ async def resolve(
                 field="compensation_points",
                 code="already_compensated",
             )
+        how = satisfaction.method(
+            follow_up, surveys=surveys, customer=row["customer_id"] is not None
+        )
+        if how == "message" and channels is None:
+            raise ValueError("a follow-up by message needs the tenant's channels")
         out: dict[str, Any] = {
             "state": "resolved",
             "resolved_at": now,
             "resolution_type": resolution_type,
             "resolution": resolution.strip(),
-            "follow_up": follow_up,
+            "follow_up": how,
         }
         if compensating:
             out["compensation_points"] = compensation_points
@@ -322,8 +331,9 @@ async def resolve(
             settings=settings,
             action="resolved",
             note=resolution.strip(),
-            data={"resolution_type": resolution_type, "follow_up": follow_up},
+            data={"resolution_type": resolution_type, "follow_up": follow_up or "default"},
         )
+        how = str(row["follow_up"])
         event = {
             "complaint_id": str(uid),
             "number": row["number"],
@@ -331,10 +341,18 @@ async def resolve(
             "store_id": str(row["store_id"]) if row["store_id"] else None,
             "staff_id": str(row["handler_id"]) if row["handler_id"] else None,
             "resolution_type": resolution_type,
-            "follow_up": follow_up,
+            "follow_up": how,
             "cycle": int(row["cycle"]),
         }
         await emit("complaints.resolved", uid, event)
+        if how == "message":
+            assert channels is not None  # checked before anything was written
+            asked = await satisfaction.ask_by_message(
+                tenant, settings, channels, {**row, "id": uid}, row["resolved_at"]
+            )
+            # just after the resolution on the timeline (its own clock, not the wall clock)
+            at = row["resolved_at"] + dt.timedelta(microseconds=1)
+            await add_action(tenant, actor, uid, "follow_up_asked", data=asked, at=at)
         if compensating:
             await emit(
                 "complaints.compensation_granted",
@@ -368,12 +386,21 @@ async def follow_up(
     satisfied: bool,
     note: str = "",
     via: str = "call",
+    cycle: int | None = None,
 ) -> UUID:
     """跟踪反馈: the customer's answer. Satisfied: followed up. Dissatisfied: reopened and
-    escalated one level; a second time, to HQ."""
+    escalated one level; a second time, to HQ. ``cycle``: the resolution the customer answers
+    (the status page's form): any other, or one that is no longer waiting for an answer, is
+    ``answered`` and changes nothing — a second post is not applied twice."""
     actor.require("complaints:handle")
 
     async def apply(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+        if cycle is not None and (int(row["cycle"]) != cycle or row["state"] != "resolved"):
+            raise Conflict(
+                "this resolution is not waiting for an answer (answered already, or reopened)",
+                field="satisfied",
+                code="answered",
+            )
         _state(row, ("resolved",), "followed up")
         if satisfied:
             return {"state": "followed_up", "followed_up_at": now, "satisfied": True}

@@ -220,12 +220,13 @@ async def victim(other_tenant, owner, enable_plugins):
         other_tenant, owner, url="https://example.com/b-hook", events=["purchase.recorded"]
     )
     campaign, run = await _campaign_of(other_tenant, owner, enable_plugins, segment["id"])
-    complaint, praise, complaint_token = await _complaint_of(
+    complaint, praise, damage, complaint_token = await _complaint_of(
         other_tenant, owner, enable_plugins, store, customer.id, staff
     )
     return {
         "complaint": to_global_id("Complaint", complaint),
         "praise": to_global_id("ComplaintPraise", praise),
+        "damage": to_global_id("ComplaintDamage", damage),
         "complaint_token": complaint_token,
         "store_code": "B1",
         "webhook": to_global_id("WebhookSubscription", webhook["id"]),
@@ -254,8 +255,9 @@ async def victim(other_tenant, owner, enable_plugins):
 
 
 async def _complaint_of(tenant, owner, enable_plugins, store, customer, staff):
-    """Tenant B's complaint at its store, about its customer, its tracking token, and praise
-    for its staff."""
+    """Tenant B's complaint at its store, about its customer, its tracking token, praise
+    for its staff and a damaged-goods record."""
+    from plugins.complaints.damage import record_damage
     from plugins.complaints.praise import record_praise
     from plugins.complaints.records import create_complaint
     from plugins.complaints.settings import ComplaintsSettings
@@ -270,7 +272,10 @@ async def _complaint_of(tenant, owner, enable_plugins, store, customer, staff):
     praise = await record_praise(
         tenant, owner, {"store_id": store, "staff_ids": [staff], "channel": "phone", "text": "B"}
     )
-    return made.id, praise, made.token
+    damage = await record_damage(
+        tenant, owner, {"store_id": store, "sku": "B-SKU", "complaint_id": made.id}
+    )
+    return made.id, praise, damage, made.token
 
 
 async def _campaign_of(tenant, owner, enable_plugins, segment):
@@ -409,6 +414,11 @@ PROBES = {
     ),
     "praises": (
         "query($s: ID!, $pr: ID!) { all: praises { nodes { id } } theirs: praises(filter: {storeId: $s}) { nodes { id } } node(id: $pr) { id } }",
+        {},
+        lambda b, v, a: b["data"] == {"all": {"nodes": []}, "theirs": {"nodes": []}, "node": None},
+    ),
+    "damages": (
+        "query($s: ID!, $dm: ID!) { all: damages { nodes { id } } theirs: damages(filter: {storeId: $s}) { nodes { id } } node(id: $dm) { id } }",
         {},
         lambda b, v, a: b["data"] == {"all": {"nodes": []}, "theirs": {"nodes": []}, "node": None},
     ),
@@ -911,6 +921,7 @@ async def test_cross_tenant_probe(api, tenant, owner, make_key, victim, enable_p
         "cr": victim["care_run"],
         "cmp": victim["complaint"],
         "pr": victim["praise"],
+        "dm": victim["damage"],
         # B's secret under A's slug: a token names its tenant, another tenant's is not_found
         "tk": f"{tenant.slug}.{victim['survey_token'].split('.', 1)[1]}",
         "ct": f"{tenant.slug}.{victim['complaint_token'].split('.', 1)[1]}",

@@ -55,6 +55,20 @@ async def test_bad_tenant_input(db, data, field):
     assert err.value.field == field
 
 
+async def test_the_slug_status_is_reserved_and_creates_nothing(db):
+    from core.db import platform_tx
+    from core.tables import Tenant
+
+    with pytest.raises(ValidationFailed) as err:
+        await create_tenant({"slug": "status", "name": "状态连锁"})
+    assert (err.value.field, err.value.code) == ("slug", "reserved")
+    async with platform_tx():
+        assert not await Tenant.exists().where(Tenant.slug == "status")
+    # a slug that merely starts with it is an ordinary slug
+    made = await create_tenant({"slug": f"status-{uuid.uuid4().hex[:6]}", "name": "x"})
+    assert made.slug.startswith("status-")
+
+
 async def test_store_codes_are_unique_per_tenant(tenant, other_tenant, owner):
     await create_store(tenant, owner, {"code": "SH01", "name": "a"})
     await create_store(other_tenant, owner, {"code": "SH01", "name": "b"})

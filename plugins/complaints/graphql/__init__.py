@@ -3,7 +3,7 @@
 ``complaintAcknowledge``, ``complaintAssign``, ``complaintTransfer``, ``complaintWait``,
 ``complaintResume``, ``complaintResolve``, ``complaintFollowUp``, ``complaintReopen``,
 ``complaintClose``, ``complaintNoteAdd`` and ``complaintCustomerLink``; praise and damaged goods
-(``praiseRecord``, ``praises``, ``damageRecord``: :mod:`.praise`); the register and the report
+(``praiseRecord``, ``praises``, ``damageRecord``, ``damages``: :mod:`.praise`); the register and the report
 (``complaintRegister``, ``complaintReport``: :mod:`.reports`); the public form's
 ``complaintSubmit`` and ``complaintStatus`` (:mod:`.public`, no credential). Present only where
 a tenant enabled the plugin (the public ones check the tenant they name)."""
@@ -45,6 +45,11 @@ def contributions() -> list[GraphQLContribution]:
                 "praises": strawberry.field(
                     resolver=praise.resolve_praises,
                     description="Praise (表扬) the caller sees, newest first.",
+                ),
+                "damages": strawberry.field(
+                    resolver=praise.resolve_damages,
+                    description="Damaged-goods incidents (顾客损坏商品) the caller sees, newest "
+                    "first by when they happened.",
                 ),
                 "complaint_register": strawberry.field(
                     resolver=reports.resolve_register,

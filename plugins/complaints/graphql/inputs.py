@@ -102,7 +102,10 @@ class ComplaintResolveInput:
     compensation_points: int | None = _f("Points to grant (loyalty pays, once per complaint).")
     compensation_coupon: str | None = _f("A coupon to grant.")
     follow_up: ComplaintFollowUp | None = _f(
-        "How to ask the customer (default SURVEY with the surveys module, else CALL)."
+        "How to ask the customer: default SURVEY with the surveys module, else MESSAGE (the "
+        "`complaints.follow_up` message with the status page's link, where the customer "
+        "answers) when the complaint has a customer, else CALL. SURVEY without the surveys "
+        "module is MESSAGE (or CALL); MESSAGE without a customer is `no_customer`."
     )
 
 

@@ -256,7 +256,8 @@ async def _resume(tenant: Any, actor: Any, settings: Any, info: Info, d: Any) ->
 
 
 async def _resolve(tenant: Any, actor: Any, settings: Any, info: Info, d: Any) -> UUID:
-    follow = d.get("follow_up") or ("survey" if "surveys" in context_of(info).enabled else "call")
+    ctx = context_of(info)
+    runtime = ctx.runtime
     return await workflow.resolve(
         tenant,
         actor,
@@ -266,7 +267,9 @@ async def _resolve(tenant: Any, actor: Any, settings: Any, info: Info, d: Any) -
         resolution=d["resolution"],
         compensation_points=int(d.get("compensation_points") or 0),
         compensation_coupon=d.get("compensation_coupon") or "",
-        follow_up=follow,
+        follow_up=d.get("follow_up"),
+        surveys="surveys" in ctx.enabled,
+        channels=await runtime.channels(tenant) if runtime is not None else None,
     )
 
 

@@ -1,5 +1,5 @@
-"""Praise and damaged goods over GraphQL: ``praiseRecord``, ``praises``, ``damageRecord`` and
-the ``node(id:)`` loaders of ``ComplaintPraise`` and ``ComplaintDamage``."""
+"""Praise and damaged goods over GraphQL: ``praiseRecord``, ``praises``, ``damageRecord``,
+``damages`` and the ``node(id:)`` loaders of ``ComplaintPraise`` and ``ComplaintDamage``."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ __all__ = [
     "load_praise",
     "mutations",
     "praise_view",
+    "resolve_damages",
     "resolve_praises",
 ]
 
@@ -83,6 +84,7 @@ class ComplaintPraise(Node):
 
 @strawberry.type(description="Goods damaged in a store (顾客损坏商品) and how it was settled.")
 class ComplaintDamage(Node):
+    uid: strawberry.Private[UUID]
     store_id: strawberry.ID | None = strawberry.field(description="The store.")
     sku: str = strawberry.field(description="The product's SKU.")
     product: str = strawberry.field(description="The product's name.")
@@ -118,8 +120,10 @@ def praise_view(row: dict[str, Any]) -> ComplaintPraise:
 
 def damage_view(row: dict[str, Any]) -> ComplaintDamage:
     """A damage row (:func:`plugins.complaints.damage.damage_rows`) as GraphQL."""
+    uid = UUID(str(row["id"]))
     return ComplaintDamage(
-        id=to_global_id("ComplaintDamage", UUID(str(row["id"]))),
+        id=to_global_id("ComplaintDamage", uid),
+        uid=uid,
         store_id=_gid("Store", row["store_id"]),
         sku=row["sku"],
         product=row["product"],
@@ -176,6 +180,15 @@ class PraiseFilter:
     received_to: dt.datetime | None = _f("Received before.")
 
 
+@strawberry.input(description="Which damaged-goods records (all given conditions apply).")
+class DamageFilter:
+    store_id: strawberry.ID | None = _f("At this store.")
+    occurred_from: dt.datetime | None = _f("Happened at or after.")
+    occurred_to: dt.datetime | None = _f("Happened before.")
+    responsibility: ComplaintDamageResponsibility | None = _f("With this responsibility.")
+    customer_hurt: bool | None = _f("Only those where the customer was hurt (true) or not.")
+
+
 @strawberry.type(description="Result of `praiseRecord`.")
 class PraiseRecordPayload:
     praise: ComplaintPraise | None = strawberry.field(description="The praise recorded.")
@@ -225,6 +238,34 @@ async def resolve_praises(
     return connection(
         [praise_view(r) for r in rows],
         lambda p: f"{p.received_at.isoformat()}|{p.uid}",
+        first,
+    )
+
+
+async def resolve_damages(
+    info: Info,
+    first: Annotated[int, _arg("Page size, 1-100.")] = 20,
+    after: Annotated[str | None, _arg("Cursor of the last record seen.")] = None,
+    filter: Annotated[DamageFilter | None, _arg("Only these records.")] = None,
+) -> Connection[ComplaintDamage]:
+    tenant, actor = context_of(info).caller()
+    actor.require("complaints:read")
+    check_first(first)
+    f = input_data(filter, ids=IDS) if filter is not None else {}
+    rows = await damage_rows(
+        tenant,
+        actor,
+        store_id=f.get("store_id"),
+        start=f.get("occurred_from"),
+        end=f.get("occurred_to"),
+        responsibility=f.get("responsibility"),
+        customer_hurt=f.get("customer_hurt"),
+        before=time_cursor(after),
+        limit=first + 1,
+    )
+    return connection(
+        [damage_view(r) for r in rows],
+        lambda d: f"{d.occurred_at.isoformat()}|{d.uid}",
         first,
     )
 

@@ -29,8 +29,14 @@ __all__ = [
 class ComplaintSubmitInput:
     tenant: str = strawberry.field(description="The chain: its slug, as in `/feedback/<tenant>/…`.")
     store: str = strawberry.field(description="The store: its code, as on its poster.")
-    name: str = strawberry.field(description="The customer's name (kept encrypted), 1-100.")
-    phone: str = strawberry.field(description="The customer's phone for the reply (encrypted).")
+    name: str | None = _f(
+        "The customer's name (kept encrypted), 1-100: required for a complaint, optional for a "
+        "suggestion (an anonymous suggestion has neither name nor phone)."
+    )
+    phone: str | None = _f(
+        "The customer's phone for the reply (encrypted): required for a complaint, optional "
+        "for a suggestion."
+    )
     what: str = strawberry.field(description="What happened, in the customer's words, 1-2000.")
     occurred_at: dt.datetime = strawberry.field(description="When it happened (with an offset).")
     kind: ComplaintKind | None = _f("Complaint (default) or suggestion.")

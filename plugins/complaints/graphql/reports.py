@@ -167,6 +167,14 @@ class ComplaintPeriodFigures:
     median_resolve_hours: float | None = strawberry.field(
         description="Median clock hours from received to resolved."
     )
+    median_acknowledge_business_hours: float | None = strawberry.field(
+        description="Median business hours (the store's opening hours, holidays and 调休) from "
+        "received to acknowledged: a complaint received at 20:30 on Saturday by a store that "
+        "closes at 21:00 and acknowledged at 10:00 on Sunday (opening at 09:00) took 1.5."
+    )
+    median_resolve_business_hours: float | None = strawberry.field(
+        description="Median business hours from received to resolved (the latest resolution)."
+    )
     reopen_rate: float | None = strawberry.field(
         description="% of those resolved that were reopened."
     )
@@ -269,6 +277,8 @@ def _period(f: stats.PeriodFigures, zone: str) -> ComplaintPeriodFigures:
         resolve_hit_rate=f.counts.resolve_hit_rate,
         median_acknowledge_hours=f.median_ack_hours,
         median_resolve_hours=f.median_resolve_hours,
+        median_acknowledge_business_hours=f.median_ack_business_hours,
+        median_resolve_business_hours=f.median_resolve_business_hours,
         reopen_rate=f.counts.reopen_rate,
         praise=f.praise,
     )

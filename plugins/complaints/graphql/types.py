@@ -130,7 +130,8 @@ class ComplaintCategory:
 class ComplaintAction:
     action: str = strawberry.field(
         description="`received`, `acknowledged`, `assigned`, `transferred`, `waiting`, "
-        "`resumed`, `resolved`, `compensated`, `escalated`, `followed_up`, `reopened`, "
+        "`resumed`, `resolved`, `compensated`, `escalated`, `follow_up_asked` (the message "
+        "to the customer), `followed_up`, `reopened`, "
         "`closed`, `note`, `linked`."
     )
     step: ComplaintStep = strawberry.field(description="The step of seed 003's procedure.")

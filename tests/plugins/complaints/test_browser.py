@@ -114,3 +114,116 @@ async def test_a_customer_files_a_complaint_on_a_phone_without_javascript(
     assert "处理进度" in content and "已收到，我们会尽快受理" in content and "徐家汇店" in content
     assert "13912345678" not in content and "张阿姨" not in content
     await screenshot(phone, "complaints-status")
+
+
+@pytest.fixture
+async def resolved_for_a_customer(tenant, owner, runtime, enable_plugins):
+    """Before the server starts: complaints on (surveys off), a store with its manager and HQ,
+    and a phone complaint of a customer, acknowledged; ``resolve()`` resolves it with the
+    default follow-up (the message) and answers the link in the message."""
+    import re
+    from uuid import UUID
+
+    from core.customers import create_customer
+    from core.db import fetch, tenant_tx
+    from plugins.complaints import workflow
+    from plugins.complaints.settings import ComplaintsSettings
+    from tests.plugins.complaints.sla_helpers import file_complaint, make_staff, make_store
+
+    await enable_plugins(tenant, "complaints")
+    store = await make_store(tenant, owner, "A1", None)
+    manager = await make_staff(tenant, owner, "mgr", "store_manager", [store])
+    await make_staff(tenant, owner, "hq", "hq_manager", [])
+    customer = await create_customer(tenant, owner, {"name": "王女士", "phone": "13912345678"})
+    settings = ComplaintsSettings()
+    cid = await file_complaint(
+        tenant,
+        owner,
+        settings,
+        store,
+        dt.datetime.now(dt.UTC) - dt.timedelta(hours=3),
+        customer_id=customer.id,
+    )
+    await workflow.acknowledge(tenant, owner, settings, cid)
+
+    async def resolve() -> str:
+        await workflow.resolve(
+            tenant,
+            owner,
+            settings,
+            cid,
+            resolution_type="exchange",
+            resolution="已为您更换新品",
+            follow_up=None,
+            channels=await runtime.channels(tenant),
+        )
+        async with tenant_tx(tenant.id, write=False):
+            rows = await fetch(
+                "SELECT body, customer_id FROM message WHERE tenant_id = {} "
+                "AND template_key = 'complaints.follow_up' ORDER BY created_at DESC",
+                tenant.id,
+            )
+        assert UUID(str(rows[0]["customer_id"])) == customer.id
+        found = re.search(r"/feedback/status/\S+", rows[0]["body"])
+        assert found, rows[0]["body"]
+        return found.group(0)
+
+    return {"id": cid, "manager": manager, "resolve": resolve}
+
+
+TIMELINE = """query($id: ID!) { complaint(id: $id) { state level satisfied
+  timeline { action step actor } escalations { stage trigger level } } }"""
+
+
+async def test_a_customer_answers_the_follow_up_message_on_a_phone_without_javascript(
+    api, tenant, make_key, resolved_for_a_customer, live_server, no_js_phone
+):
+    from core import to_global_id
+
+    case, phone = resolved_for_a_customer, no_js_phone
+    key = await make_key(tenant)
+    gid = to_global_id("Complaint", case["id"])
+
+    async def seen():
+        body = await api.gql(TIMELINE, {"id": gid}, key=key)
+        assert "errors" not in body, body
+        return body["data"]["complaint"]
+
+    # resolved: the message in the outbox carries the link; the customer opens it
+    link = await case["resolve"]()
+    opened = await phone.goto(f"{live_server.url}{link}")
+    assert opened.status == 200, await phone.content()
+    assert "您对处理结果满意吗" in await phone.content()
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 390
+    await screenshot(phone, "complaints-follow-up-1-asked")
+    await phone.get_by_label("还有什么想告诉我们的（选填）").fill("换的新品还是有问题")
+    await phone.get_by_role("button", name="不满意").click()
+    await phone.wait_for_selector("text=很抱歉没有让您满意")
+    assert await phone.get_by_role("button", name="满意", exact=True).count() == 0
+    await screenshot(phone, "complaints-follow-up-2-dissatisfied")
+    c = await seen()
+    assert (c["state"], c["level"], c["satisfied"]) == ("IN_PROGRESS", 1, False)
+    assert c["escalations"] == [{"stage": "follow_up", "trigger": "dissatisfied", "level": 1}]
+    assert [(t["action"], t["actor"]) for t in c["timeline"]][-3:] == [
+        ("followed_up", "public:status_page"),
+        ("reopened", "public:status_page"),
+        ("escalated", "public:status_page"),
+    ]
+    # back to the link (the page is not cached: it is asked again): nothing left to answer
+    await phone.go_back()
+    await phone.wait_for_load_state()
+    assert "正在处理中" in await phone.content()
+    assert await phone.get_by_role("button", name="不满意").count() == 0
+    assert (await seen())["escalations"] == c["escalations"]
+
+    # resolved again: a new message, a new link; this time satisfied
+    link = await case["resolve"]()
+    await phone.goto(f"{live_server.url}{link}")
+    await phone.get_by_role("button", name="满意", exact=True).click()
+    await phone.wait_for_selector("text=感谢您的评价")
+    assert "已处理并回访" in await phone.content()
+    await screenshot(phone, "complaints-follow-up-3-satisfied")
+    c = await seen()
+    assert (c["state"], c["satisfied"]) == ("FOLLOWED_UP", True)
+    assert [t["step"] for t in c["timeline"]][-2:] == ["FOLLOW_UP", "FOLLOW_UP"]
+    assert len(c["escalations"]) == 1

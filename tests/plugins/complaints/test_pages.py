@@ -82,7 +82,8 @@ async def test_a_mistake_keeps_what_was_typed_and_a_good_post_shows_the_token(ap
     assert bad.status_code == 422
     html = bad.text
     assert "请检查下面标出的内容" in html
-    assert "请输入有效的手机号码" in html and html.count("请填写此项") == 2
+    assert "请输入有效的手机号码" in html and html.count("请填写此项") == 1  # the time
+    assert "投诉需要填写此项，以便我们回复您" in html  # the name, for a complaint
     assert _value(html, "phone") == "12345" and _value(html, "spot") == "冷藏区"
     assert ">冷柜里的酸奶过期了</textarea>" in html
     assert '<option value="goods.expired" selected>' in html
@@ -142,4 +143,26 @@ async def test_missing_forms_cross_site_posts_and_floods_are_refused(
     flood = await api.http.post(f"/feedback/{tenant.slug}/A1", data=_post(_key="k-2"))
     assert flood.status_code == 429 and int(flood.headers["retry-after"]) >= 1
     assert "请求过于频繁" in flood.text
+    assert await _count(tenant) == 1
+
+
+async def test_an_anonymous_suggestion_is_filed_and_an_anonymous_complaint_is_refused(
+    api, tenant, store
+):
+    page = (await api.http.get(f"/feedback/{tenant.slug}/A1")).text
+    assert "意见 / 建议可以匿名提交" in page
+    assert 'name="name" value="" maxlength="100" autocomplete="name">' in page  # not required
+
+    refused = await api.http.post(
+        f"/feedback/{tenant.slug}/A1", data=_post(name="", phone="", _key="k-anon-1")
+    )
+    assert refused.status_code == 422
+    assert refused.text.count("投诉需要填写此项，以便我们回复您") == 2
+    assert await _count(tenant) == 0
+
+    done = await api.http.post(
+        f"/feedback/{tenant.slug}/A1",
+        data=_post(kind="suggestion", name="", phone="", _key="k-anon-2"),
+    )
+    assert done.status_code == 200 and "感谢您的反馈" in done.text
     assert await _count(tenant) == 1

@@ -273,6 +273,73 @@ async def test_damaged_goods_are_recorded_with_responsibility_and_settlement(
     assert await _count(tenant, "complaints_damage") == 1
 
 
+DAMAGES = """query($n: Int!, $a: String, $f: DamageFilter) { damages(first: $n, after: $a, filter: $f) {
+  nodes { id sku storeId occurredAt customerHurt responsibility settlementAmount }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+async def test_damages_are_listed_newest_first_with_filters_and_store_scope(
+    api, tenant, owner, make_key, enable_plugins
+):
+    from plugins.complaints.damage import record_damage
+
+    await enable_plugins(tenant, "complaints")
+    key = await make_key(tenant)
+    one, two, *_ = await _shop(tenant, owner)
+    for sku, store, day, hurt, who in (
+        ("D-1", one, "10", False, "customer"),
+        ("D-2", two, "11", True, "store"),
+        ("D-3", one, "12", False, "supplier"),
+        ("D-4", one, "12", True, "store"),  # the same instant as D-3: the id breaks the tie
+    ):
+        await record_damage(
+            tenant,
+            owner,
+            {
+                "store_id": store,
+                "sku": sku,
+                "occurred_at": f"2026-11-{day}T10:00:00+08:00",
+                "customer_hurt": hurt,
+                "responsibility": who,
+                "settlement_amount": "12.50",
+            },
+        )
+    every = await _data(api, DAMAGES, {"n": 10}, key)
+    skus = [n["sku"] for n in every["nodes"]]
+    assert sorted(skus[:2]) == ["D-3", "D-4"] and skus[2:] == ["D-2", "D-1"]
+    assert every["nodes"][2]["storeId"] == to_global_id("Store", two)
+    assert every["nodes"][2]["occurredAt"] == "2026-11-11T02:00:00+00:00"
+    assert every["nodes"][2]["settlementAmount"] == "12.50"
+    paged, after = [], None
+    while True:
+        page = await _data(api, DAMAGES, {"n": 1, "a": after}, key)
+        paged += [n["sku"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert paged == skus  # one at a time, none twice, none lost (the tie included)
+
+    async def found(f):
+        return [n["sku"] for n in (await _data(api, DAMAGES, {"n": 10, "f": f}, key))["nodes"]]
+
+    assert sorted(await found({"storeId": to_global_id("Store", one)})) == ["D-1", "D-3", "D-4"]
+    assert sorted(await found({"customerHurt": True})) == ["D-2", "D-4"]
+    assert await found({"responsibility": "SUPPLIER"}) == ["D-3"]
+    assert await found(
+        {"occurredFrom": "2026-11-11T00:00:00+08:00", "occurredTo": "2026-11-12T00:00:00+08:00"}
+    ) == ["D-2"]
+
+    manager = await make_key(tenant, role="store_manager", store_id=two)
+    assert [n["sku"] for n in (await _data(api, DAMAGES, {"n": 10}, manager))["nodes"]] == ["D-2"]
+    theirs = {"storeId": to_global_id("Store", one)}
+    assert (await _data(api, DAMAGES, {"n": 10, "f": theirs}, manager))["nodes"] == []
+
+    bad = await api.gql(DAMAGES, {"n": 10, "a": "not a cursor!"}, key=key)
+    assert bad["data"] is None and "malformed cursor" in bad["errors"][0]["message"]
+    too_many = await api.gql(DAMAGES, {"n": 101}, key=key)
+    assert too_many["data"] is None and "first" in too_many["errors"][0]["message"]
+
+
 async def test_isolation_and_the_disabled_plugin(
     api, tenant, other_tenant, owner, make_key, enable_plugins
 ):
@@ -292,6 +359,10 @@ async def test_isolation_and_the_disabled_plugin(
         "data"
     ] == {"node": None}
     assert (await _data(api, LIST, {"n": 10}, other))["nodes"] == []
+    from plugins.complaints.damage import record_damage
+
+    await record_damage(tenant, owner, {"store_id": one, "sku": "SKU-1"})
+    assert (await _data(api, DAMAGES, {"n": 10}, other))["nodes"] == []
     register = 'query($s: ID!) { complaintRegister(storeId: $s, date: "2026-11-10") { date } }'
     body = await api.gql(register, {"s": to_global_id("Store", one)}, key=other)
     assert body["data"] == {"complaintRegister": None}
@@ -314,6 +385,7 @@ async def test_isolation_and_the_disabled_plugin(
     await disable_module(other_tenant, owner, get_runtime(), "complaints")
     for field, doc in (
         ("praises", "query { praises { nodes { id } } }"),
+        ("damages", "query { damages { nodes { id } } }"),
         (
             "complaintRegister",
             'query { complaintRegister(storeId: "x", date: "2026-11-10") { date } }',

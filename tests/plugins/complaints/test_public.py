@@ -291,3 +291,32 @@ async def make_key_for(tenant, owner):
 
     _id, key = await create_api_key(tenant, owner, name="t", role="owner")
     return key
+
+
+async def test_a_suggestion_may_be_anonymous_and_a_complaint_needs_its_contact(
+    api, tenant, form_on
+):
+    anonymous = {
+        k: v for k, v in _form(tenant, kind="SUGGESTION").items() if k not in ("name", "phone")
+    }
+    done = (await api.gql(SUBMIT, {"i": anonymous}))["data"]["complaintSubmit"]
+    assert done["errors"] == [] and done["token"]
+    blank = await api.gql(SUBMIT, {"i": _form(tenant, kind="SUGGESTION", name=" ", phone="")})
+    assert blank["data"]["complaintSubmit"]["errors"] == []
+    rows = await _rows(tenant)
+    assert sorted((r["kind"], r["contact_phone"]) for r in rows) == [
+        ("suggestion", ""),
+        ("suggestion", ""),
+    ]
+
+    for form in (
+        {k: v for k, v in _form(tenant, kind="COMPLAINT").items() if k not in ("name", "phone")},
+        _form(tenant, name="", phone="  "),  # kind omitted: a complaint
+    ):
+        errors = (await api.gql(SUBMIT, {"i": form}))["data"]["complaintSubmit"]["errors"]
+        assert sorted((e["field"], e["code"]) for e in errors) == [
+            ("name", "required"),
+            ("phone", "required"),
+        ]
+        assert all("required for a complaint" in e["message"] for e in errors)
+    assert len(await _rows(tenant)) == 2  # nothing more written

@@ -191,6 +191,10 @@ async def test_the_report_of_a_week_worked_out_by_hand(tenant, owner, monkeypatc
     assert (c.resolve_met, c.resolve_missed, c.resolve_hit_rate) == (2, 2, 50.0)
     assert (c.resolved, c.reopened, c.reopen_rate) == (3, 1, 33.3)
     assert (now.median_ack_hours, now.median_resolve_hours) == (2.0, 24.0)
+    # on the store's 09:00-21:00 days: ack c1 1 h, c2 Tue 12 h + Wed 2 h = 14 h, c3 20:00-21:00
+    # 1 h; resolve c1 4 h, c2 12 + 12 + 12 + 1 = 37 h, c3 Wed 1 h + Thu 09:00-20:00 11 h = 12 h
+    assert (now.median_ack_business_hours, now.median_resolve_business_hours) == (1.0, 12.0)
+    assert (before.median_ack_business_hours, before.median_resolve_business_hours) == (1.0, 2.0)
     assert now.praise == 2
     assert (before.counts.received, before.counts.resolve_hit_rate, before.counts.ack_hit_rate) == (
         1,
@@ -223,6 +227,72 @@ async def test_the_report_of_a_week_worked_out_by_hand(tenant, owner, monkeypatc
         local("2026-11-14", "16:00"),
         local("2026-11-10", "12:00"),
     ]
+
+
+async def test_business_hour_medians_count_only_the_stores_open_hours(
+    api, tenant, owner, make_key, enable_plugins, monkeypatch
+):
+    """Saturday 2026-12-05 20:30 at a store open 09:00-21:00: acknowledged Sunday 10:00 is
+    0.5 + 1 = 1.5 business hours (13.5 clock hours), resolved Monday 10:00 is 0.5 + 12 + 1 =
+    13.5 (37.5 clock). A second complaint at a store with a lunch break (09:00-12:00,
+    13:00-21:00), received Monday 11:30 and acknowledged 14:00: 0.5 + 1 = 1.5 business hours
+    (2.5 clock).
+    The medians of the two: (1.5 + 1.5) / 2 and the one resolved, 13.5."""
+    from plugins.complaints import workflow
+    from plugins.complaints.reports import report
+
+    await enable_plugins(tenant, "complaints", settings=CLOCK_TIME)
+    settings = _settings()
+    late = await make_store(tenant, owner, "S1", DAILY)
+    lunch = await make_store(
+        tenant, owner, "S2", {d: ["09:00-12:00", "13:00-21:00"] for d in DAILY}
+    )
+    clock = Clock(monkeypatch, local("2026-12-05", "20:30"))
+    first = await file_complaint(tenant, owner, settings, late, local("2026-12-05", "20:30"))
+    await _step(
+        clock, local("2026-12-06", "10:00"), workflow.acknowledge, tenant, owner, settings, first
+    )
+    clock.set(local("2026-12-07", "10:00"))
+    await workflow.resolve(
+        tenant,
+        owner,
+        settings,
+        first,
+        resolution_type="explanation",
+        resolution="已解释",
+        follow_up="call",
+    )
+    second = await file_complaint(tenant, owner, settings, lunch, local("2026-12-07", "11:30"))
+    await _step(
+        clock, local("2026-12-07", "14:00"), workflow.acknowledge, tenant, owner, settings, second
+    )
+
+    def figures(found):
+        f = found.periods[0]
+        return (
+            f.median_ack_hours,
+            f.median_ack_business_hours,
+            f.median_resolve_hours,
+            f.median_resolve_business_hours,
+        )
+
+    days = (dt.date(2026, 12, 5), dt.date(2026, 12, 7))
+    now = local("2026-12-08", "12:00")
+    alone = await report(tenant, owner, settings, late, *days, periods=0, now=now)
+    assert figures(alone) == (13.5, 1.5, 37.5, 13.5)
+    both = await report(tenant, owner, settings, None, *days, periods=0, now=now)
+    assert figures(both) == (8.0, 1.5, 37.5, 13.5)  # clock: (13.5 + 2.5) / 2
+    body = await api.gql(
+        REPORT,
+        {"s": to_global_id("Store", lunch), "f": "2026-12-05", "t": "2026-12-07", "n": 0},
+        key=await make_key(tenant),
+    )
+    got = body["data"]["complaintReport"]["figures"]
+    assert (
+        got["medianAcknowledgeHours"],
+        got["medianAcknowledgeBusinessHours"],
+        got["medianResolveBusinessHours"],
+    ) == (2.5, 1.5, None)
 
 
 async def test_the_chain_report_counts_every_store_and_flags_by_setting(tenant, owner, monkeypatch):
@@ -360,7 +430,8 @@ REPORT = """query($s: ID, $f: Date!, $t: Date!, $n: Int!) {
   complaintReport(storeId: $s, from: $f, to: $t, periods: $n) {
     storeId timezone
     figures { firstDay lastDay received suggestions open acknowledgeHitRate resolveHitRate
-              medianAcknowledgeHours medianResolveHours reopenRate praise }
+              medianAcknowledgeHours medianResolveHours medianAcknowledgeBusinessHours
+              medianResolveBusinessHours reopenRate praise }
     byCategory { key name count } byChannel { key name count } byResolution { key name count }
     praise { nodes { text } pageInfo { hasNextPage } } flaggedProducts { sku product count storeIds }
     trend { firstDay lastDay received resolveHitRate } } }"""
@@ -387,6 +458,8 @@ async def test_the_report_over_graphql_and_store_scope(
         "resolveHitRate": 50.0,
         "medianAcknowledgeHours": 2.0,
         "medianResolveHours": 24.0,
+        "medianAcknowledgeBusinessHours": 1.0,
+        "medianResolveBusinessHours": 12.0,
         "reopenRate": 33.3,
         "praise": 2,
     }
