@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from cachetools import TTLCache
+from cachetools import TLRUCache
 
 from core.cache import bounded
 from core.context import TenantInfo
@@ -90,7 +90,7 @@ class StaffFacts:
 
 TENANT_CACHE_SECONDS = 5.0
 # unknown slugs are remembered too (``None``): the bound keeps a scan of made-up slugs small
-_tenants: TTLCache[str, TenantInfo | None] = bounded(TENANT_CACHE_SECONDS)
+_tenants: TLRUCache[str, TenantInfo | None] = bounded(TENANT_CACHE_SECONDS)
 
 
 async def find_tenant(slug: str) -> TenantInfo | None:

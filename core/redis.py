@@ -142,6 +142,16 @@ def _drop_everything() -> None:
         _dispatch(f"{kind}:*")
 
 
+_live = [False]
+
+
+def invalidations_live() -> bool:
+    """Whether this process is subscribed to the invalidation channel right now: caches whose
+    changes are published may then keep entries long (``core.cache.bounded``'s
+    ``live_seconds``); while it is lost they fall back to their short TTL."""
+    return _live[0]
+
+
 async def publish_invalidation(kind: str, value: str) -> bool:
     """Tell every process to drop ``value`` from its ``kind`` cache. Never raises: without
     Redis (or while it is away) the other processes fall back to their caches' TTL. Returns
@@ -175,12 +185,18 @@ async def listen_for_invalidations() -> None:
             if outage.since is not None:
                 _drop_everything()
             outage.ok()
+            _live[0] = True
             async for message in pubsub.listen():
                 if message.get("type") == "message":
                     _dispatch(str(message["data"]))
         except REDIS_ERRORS as exc:
             outage.failed(exc)
         finally:
+            if _live[0]:
+                # Entries kept long on the channel's word: from now on nobody tells us when
+                # they change, so they go, and new ones get the short TTL until it is back.
+                _live[0] = False
+                _drop_everything()
             with suppress(*REDIS_ERRORS):
                 await pubsub.aclose()
         await asyncio.sleep(RECONNECT_SECONDS)

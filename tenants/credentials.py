@@ -21,11 +21,11 @@ from uuid import UUID, uuid4
 
 import jwt
 import msgspec
-from cachetools import TTLCache
+from cachetools import TLRUCache
 from msgspec import Meta
 
 from core.auditing import audit
-from core.cache import bounded
+from core.cache import LIVE_SECONDS, bounded
 from core.config import get_settings
 from core.context import Actor, TenantInfo
 from core.crypto import derive_key
@@ -296,7 +296,9 @@ async def list_api_keys(tenant: TenantInfo) -> list[dict[str, Any]]:
 # Redis is away. A resolution that began before an invalidation is not cached (``_generation``:
 # it may have read the key before it was revoked).
 KEY_CACHE_SECONDS = 30.0
-_key_cache: TTLCache[str, tuple[UUID, Actor]] = bounded(KEY_CACHE_SECONDS)
+_key_cache: TLRUCache[str, tuple[UUID, Actor]] = bounded(
+    KEY_CACHE_SECONDS, live_seconds=LIVE_SECONDS
+)
 _generation = [0]
 
 
@@ -428,7 +430,7 @@ async def resolve_staff_token(token: str) -> tuple[TenantInfo, Actor]:
     return tenant, _staff_actor(dict(found), permissions)
 
 
-_role_cache: TTLCache[tuple[UUID, str], frozenset[str]] = bounded(KEY_CACHE_SECONDS)
+_role_cache: TLRUCache[tuple[UUID, str], frozenset[str]] = bounded(KEY_CACHE_SECONDS)
 
 
 async def _cached_permissions(tenant_id: UUID, role: str) -> frozenset[str]:

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import phonenumbers
-from cachetools import TTLCache
+from cachetools import TLRUCache
 from msgspec import Meta
 from piccolo.querystring import QueryString
 
 from core.auditing import audit
-from core.cache import bounded
+from core.cache import LIVE_SECONDS, bounded
 from core.calendars import parse_business_hours
 from core.context import Actor, TenantInfo
 from core.db import get_database, json_text, platform_tx, tenant_tables, tenant_tx
@@ -104,7 +104,8 @@ def tenant_info(row: dict[str, Any]) -> TenantInfo:
 # fallback while Redis is away. A read that began before an invalidation is not cached
 # (``_generation``): it may predate the change.
 CACHE_SECONDS = 5.0
-_cache: TTLCache[str, TenantInfo] = bounded(CACHE_SECONDS)  # by id and by slug
+# by id and by slug; status changes are published, so while they are heard entries stay long
+_cache: TLRUCache[str, TenantInfo] = bounded(CACHE_SECONDS, live_seconds=LIVE_SECONDS)
 _generation = [0]
 
 

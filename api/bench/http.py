@@ -153,12 +153,53 @@ def _wait(url: str, key: str, phone: str, query: str = QUERY) -> dict[str, objec
         time.sleep(0.3)
 
 
+def _profiled(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server for ``seconds`` (collapsed stacks), if py-spy is installed."""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        return None
+    return subprocess.Popen(  # noqa: S603 - fixed arguments
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _top(collapsed: Path, n: int = 12) -> list[str]:
+    """The functions most samples were in (self time), from py-spy's collapsed stacks."""
+    own: dict[str, int] = {}
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        leaf = re.sub(r":\d+\)$", ")", stack.split(";")[-1])
+        leaf = re.sub(r"\(/.*?/(site-packages|work/main|lib/python3\.\d+)/", "(", leaf)
+        own[leaf] = own.get(leaf, 0) + int(count)
+        total += int(count)
+    ranked = sorted(own.items(), key=lambda kv: -kv[1])[:n]
+    return [f"{100 * c / total:5.1f} %  {name}" for name, c in ranked]
+
+
 def bench_api(
     report: Callable[[str], None],
     *,
     seconds: int = 15,
     connections: int = 16,
     customers: int = 2000,
+    profile: bool = False,
 ) -> None:
     from core.config import get_settings
 
@@ -174,6 +215,7 @@ def bench_api(
         "MENDIAN_RATE_LIMIT_TENANT": "100000000/minute",
     }
     results: dict[tuple[str, str], WrkResult] = {}
+    profiles: dict[str, list[str]] = {}
     variants = {
         "customerByPhone": QUERY,
         "... with loyalty { points tier { name } }": LOYALTY_QUERY,
@@ -194,7 +236,15 @@ def bench_api(
                         assert loyalty["points"] > 0 and loyalty["tier"]["name"] in ("银卡", "金卡")
                     script = _script(Path(tmp), key, phones, query)
                     _wrk(url, script, 3, connections)  # warm-up
+                    spy = None
+                    collapsed = Path(tmp) / f"{port}-{len(query)}.txt"
+                    if profile and target.startswith("api.app"):
+                        spy = _profiled(server.pid, seconds, collapsed)
                     results[(variant, name)] = _wrk(url, script, seconds, connections)
+                    if spy is not None:
+                        spy.wait(30)
+                        if collapsed.exists():
+                            profiles[variant] = _top(collapsed)
             finally:
                 server.terminate()
                 server.wait(10)
@@ -213,6 +263,10 @@ def bench_api(
         ours = results[(variant, "mendian GraphQL")]
         base = results[(variant, "litestar + asyncpg baseline")]
         report(f"    ratio: {ours.rps / base.rps:.0%} of the baseline's throughput (bar 80 %)")
+        if variant in profiles:
+            report("    py-spy, Mendian's server, self time (top 12):")
+            for line in profiles[variant]:
+                report(f"      {line}")
 
 
 RECORD = (

@@ -61,13 +61,20 @@ def bench_plugins_command(calls: int, messages: int) -> None:
 @click.option("--seconds", default=15, show_default=True)
 @click.option("--connections", default=16, show_default=True)
 @click.option("--customers", default=2000, show_default=True)
+@click.option("--profile", is_flag=True, help="Sample Mendian's server with py-spy (installed).")
 @with_settings
-def bench_api_command(seconds: int, connections: int, customers: int) -> None:
+def bench_api_command(seconds: int, connections: int, customers: int, profile: bool) -> None:
     """customerByPhone over HTTP (wrk): Mendian next to a minimal litestar + asyncpg endpoint."""
     from api.bench.http import bench_api
 
     try:
-        bench_api(console.print, seconds=seconds, connections=connections, customers=customers)
+        bench_api(
+            console.print,
+            seconds=seconds,
+            connections=connections,
+            customers=customers,
+            profile=profile,
+        )
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
 

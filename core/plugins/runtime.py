@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from cachetools import LRUCache, TTLCache
+from cachetools import LRUCache, TLRUCache
 from pluggy import HookCaller
 
-from core.cache import TENANT_ENTRIES, bounded, lru
+from core.cache import LIVE_SECONDS, TENANT_ENTRIES, bounded, lru
 from core.context import TenantInfo
 from core.db import current_tenant, json_value, tenant_tx
 from core.errors import ValidationFailed
@@ -74,8 +74,9 @@ class PluginRuntime:
         self.cooldown = cooldown
         self.cache_seconds = cache_seconds
         self.max_cached_tenants = max_cached_tenants
-        self._states: TTLCache[UUID, dict[str, ModuleState]] = bounded(
-            cache_seconds, max_cached_tenants
+        # enabled sets are published when they change: long while that is heard
+        self._states: TLRUCache[UUID, dict[str, ModuleState]] = bounded(
+            cache_seconds, max_cached_tenants, live_seconds=LIVE_SECONDS
         )
         # a tenant's typed settings, valid while its enabled set is the one they came from
         self._settings: LRUCache[tuple[UUID, str], tuple[dict[str, ModuleState], Any]] = lru(

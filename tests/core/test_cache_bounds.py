@@ -58,3 +58,18 @@ def test_a_used_entry_outlives_newer_ones_and_every_entry_expires() -> None:
     assert set(cache) == {a, c, d}  # b, the least recently used, left
     now[0] = 5.1
     assert a not in cache and len(cache) == 0
+
+
+def test_entries_whose_changes_are_heard_stay_long_and_fall_back_when_not() -> None:
+    now, live = [0.0], [True]
+    cache = bounded(5.0, maxsize=10, timer=lambda: now[0], live_seconds=600.0, live=lambda: live[0])
+    a, b = UUID(int=1), UUID(int=2)
+    cache[a] = 1  # written while the invalidation channel is heard
+    now[0] = 300.0
+    assert cache[a] == 1  # past the short TTL, inside the long one
+    live[0] = False
+    cache[b] = 2  # written while it is not: the short TTL
+    now[0] = 305.1
+    assert b not in cache
+    now[0] = 600.1
+    assert a not in cache
