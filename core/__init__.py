@@ -22,6 +22,9 @@ What is here, by purpose (each name is documented where it is defined):
   earlier event still on its way to you?).
 * **Messaging** — :func:`enqueue_messages` with :class:`MessageRequest` and the ``channels``
   (:class:`ChannelSet`) your hook or job receives; consent, quiet hours and the shared cap apply;
+  ``MessageRequest.headers`` carries extra e-mail headers to the ``email`` channel (RFC 8058's
+  ``List-Unsubscribe`` / ``List-Unsubscribe-Post``; checked at enqueue, stored with the message,
+  :attr:`OutboundMessage.headers` for a channel plugin);
   :func:`withdraw_consent` (CORE-9: the customer's own unsubscribe, audited);
   :func:`record_reply` (a channel gateway's signed reply: logged, "TD"/"退订" withdraws).
 * **Customers** — :func:`find_customer_by_phone` and :func:`create_customer` (the core's own
@@ -33,8 +36,9 @@ What is here, by purpose (each name is documented where it is defined):
   :func:`mask_phone`.
 * **Core read services** — :func:`customer_facts`, :func:`active_customer`,
   :func:`purchase_facts`, :func:`purchase_totals` (sales per customer in a window),
-  :func:`message_outcomes` (outbox status of messages you queued), :func:`store_facts`, :func:`staff_facts`, :func:`staff_in_roles`
-  (never SQL on the core's tables).
+  :func:`message_outcomes` (outbox status of messages you queued), :func:`store_facts`,
+  :func:`store_timezones` (every store's effective timezone: the local days a job serves now),
+  :func:`staff_facts`, :func:`staff_in_roles` (never SQL on the core's tables).
 * **Calendars** (CORE-13) — :func:`business_calendar` / :func:`business_calendars` (a store's
   :class:`BusinessCalendar`: hours, holidays and 调休, overrides; ``add`` a duration of business
   time, ``elapsed``, ``next_open``, ``is_open``, ``add_workdays``), :func:`festival_calendar`,
@@ -45,6 +49,8 @@ What is here, by purpose (each name is documented where it is defined):
   :func:`filter_customer_ids_sql` (an ad-hoc filter), with the ``segment_fields`` a job receives;
   :func:`birthday_customer_ids_sql` (whose birthday, solar or lunar, is on a day),
   :func:`purchasers_sql` (who bought in a window: a thank-you campaign's audience);
+  :func:`customer_zones_sql` (each customer's home store and its timezone, to join to an
+  audience: greet a store's customers when the day begins in its zone, figures per store);
   :func:`uuid_expr` (a new random UUID in SQL, for set-based ``INSERT … SELECT``),
   :func:`seconds_between` (the seconds between two timestamps in SQL, for durations and
   medians computed in the database).
@@ -161,6 +167,7 @@ from core.lookups import (
     staff_in_roles,
     store_by_code,
     store_facts,
+    store_timezones,
 )
 from core.messaging import ChannelSet, EnqueueResult, MessageRequest
 from core.messaging import enqueue_many as enqueue_messages
@@ -181,6 +188,7 @@ from core.replies import record_reply
 from core.segments import (
     SegmentField,
     birthday_customer_ids_sql,
+    customer_zones_sql,
     filter_customer_ids_sql,
     purchasers_sql,
     segment_customer_ids_sql,
@@ -278,6 +286,7 @@ __all__ = [
     "create_tasks",
     "cross_site",
     "customer_facts",
+    "customer_zones_sql",
     "decode_cursor",
     "delivery_outstanding",
     "emit",
@@ -332,6 +341,7 @@ __all__ = [
     "staff_in_roles",
     "store_by_code",
     "store_facts",
+    "store_timezones",
     "table_file",
     "tenant_tx",
     "throttle",

@@ -38,6 +38,7 @@ __all__ = [
     "staff_in_roles",
     "store_by_code",
     "store_facts",
+    "store_timezones",
 ]
 
 
@@ -212,6 +213,15 @@ async def store_facts(tenant: TenantInfo, ids: Iterable[UUID]) -> dict[UUID, Sto
         )
         for r in rows
     }
+
+
+async def store_timezones(tenant: TenantInfo) -> dict[UUID, str]:
+    """Every store of the tenant (closed ones too: their customers keep them as home store)
+    with its effective timezone (its own, else the tenant's) — e.g. to find the local days a
+    job must serve now; with the tenant's own zone, every zone its customers live in."""
+    async with tenant_tx(tenant.id, write=False):
+        rows = await fetch("SELECT id, timezone FROM store WHERE tenant_id = {}", tenant.id)
+    return {UUID(str(r["id"])): r["timezone"] or tenant.timezone for r in rows}
 
 
 async def store_by_code(tenant: TenantInfo, code: str) -> StoreFacts | None:

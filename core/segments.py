@@ -37,6 +37,7 @@ __all__ = [
     "SegmentInput",
     "compile_filter",
     "create_segment",
+    "customer_zones_sql",
     "field_catalogue",
     "filter_customer_ids_sql",
     "list_segments",
@@ -457,3 +458,30 @@ def purchasers_sql(
         f"AND p.occurred_at >= {{}} AND p.amount_minor >= {{}}{first}"
     )
     return sql, [tenant.id, start, end, start - BACKFILL_GRACE, min_amount_minor]
+
+
+def customer_zones_sql(
+    tenant: TenantInfo, zones: Iterable[str] | None = None
+) -> tuple[str, list[Any]]:
+    """SQL selecting ``id``, ``store_id`` (the home store, or NULL) and ``timezone`` (the home
+    store's, else the tenant's) of the tenant's active customers — only those living in
+    ``zones`` when given — and its arguments. Join it to an audience to act at a local time in
+    each store's zone (a festival greeting when the day begins there) or to record each
+    customer's store: ``SELECT q.id, z.store_id FROM (<audience>) q JOIN (<this>) z ON z.id =
+    q.id``. The zones in use are :func:`core.lookups.store_timezones` plus the tenant's."""
+    wanted = sorted(set(zones)) if zones is not None else None
+    only = (
+        f" AND COALESCE(NULLIF(st.timezone, ''), {{}}) IN ({', '.join('{}' for _ in wanted)})"
+        if wanted
+        else (" AND 1 = 0" if wanted is not None else "")
+    )
+    sql = (
+        "SELECT c.id AS id, c.home_store_id AS store_id, "
+        "COALESCE(NULLIF(st.timezone, ''), {}) AS timezone FROM customer c "
+        "LEFT JOIN store st ON st.tenant_id = c.tenant_id AND st.id = c.home_store_id "
+        f"WHERE c.tenant_id = {{}} AND c.status = 'active'{only}"
+    )
+    args: list[Any] = [tenant.timezone, tenant.id]
+    if wanted:
+        args += [tenant.timezone, *wanted]
+    return sql, args

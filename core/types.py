@@ -30,7 +30,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """What a channel is asked to send. ``idempotency_key`` is stable across retries."""
+    """What a channel is asked to send. ``idempotency_key`` is stable across retries;
+    ``headers`` are the module's extra e-mail headers (``List-Unsubscribe`` …), checked at
+    enqueue — an e-mail channel sets them, others may ignore them."""
 
     tenant_id: UUID
     message_id: UUID
@@ -40,6 +42,7 @@ class OutboundMessage:
     subject: str
     body: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 import msgspec
 
@@ -55,8 +55,9 @@ def check_input(value: Any, field: str | None = None, *, max_nesting: int = MAX_
 
 
 def convert(data: Any, type_: type[T]) -> T:
-    """``msgspec.convert`` raising :class:`ValidationFailed` naming the field at fault."""
-    if isinstance(data, type_):
+    """``msgspec.convert`` raising :class:`ValidationFailed` naming the field at fault.
+    ``type_`` may be generic (``list[Variant]``)."""
+    if get_origin(type_) is None and isinstance(data, type_):
         return data
     try:
         return msgspec.convert(data, type_, str_keys=True)

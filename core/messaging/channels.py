@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 
 import msgspec
 
@@ -86,8 +87,25 @@ async def _send_log(message: OutboundMessage) -> DeliveryResult:
     return (await _send_log_batch([message]))[0]
 
 
+class _SmtpPolicy(EmailPolicy):
+    """The SMTP policy, except that an ASCII header value without whitespace (it cannot be
+    folded) is written on one line, up to RFC 5322's 998 characters: the default policy would
+    turn a long one such as ``List-Unsubscribe: <https://…/u/<token>>`` into RFC 2047 encoded
+    words, which no mail client reads as a URL."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        line = f"{name}: {value}"
+        if line.isascii() and len(line) <= 998 and not any(c.isspace() for c in str(value)):
+            return (line + self.linesep).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_SMTP = _SmtpPolicy(linesep="\r\n")  # email.policy.SMTP's settings
+
+
 async def _send_email(message: OutboundMessage) -> DeliveryResult:
-    """SMTP (``MENDIAN_SMTP_URL``, e.g. ``smtp://user:pass@host:587?starttls=1``)."""
+    """SMTP (``MENDIAN_SMTP_URL``, e.g. ``smtp://user:pass@host:587?starttls=1``), with the
+    message's own headers (``List-Unsubscribe`` …)."""
     import os
     from urllib.parse import parse_qs, urlsplit
 
@@ -104,10 +122,14 @@ async def _send_email(message: OutboundMessage) -> DeliveryResult:
     email["Message-ID"] = (
         f"<{hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]}@mendian>"
     )
+    for name, value in message.headers.items():  # checked at enqueue (MessageRequest.headers)
+        email[name] = value
     email.set_content(message.body)
     try:
         await aiosmtplib.send(
-            email,
+            email.as_bytes(policy=_SMTP),
+            sender=email["From"],
+            recipients=[message.to],
             hostname=parts.hostname or "127.0.0.1",
             port=parts.port or 25,
             username=parts.username,

@@ -10,7 +10,9 @@ thousands of messages per second):
 * the frequency cap shared by all modules (non-transactional only) — else ``frequency_cap``;
 * quiet hours in the store's or tenant's timezone push ``not_before`` to the window's end
   (transactional messages go at once: a receipt or a redemption code is wanted now);
-* the template (tenant's, per locale, sandboxed) is rendered now, so what was sent is on record.
+* the template (tenant's, per locale, sandboxed) is rendered now, so what was sent is on record;
+* ``headers`` (e-mail only: ``List-Unsubscribe`` …) are checked and stored with the message and
+  reach the channel as :attr:`OutboundMessage.headers`; other channels ignore them.
 
 Suppressed messages are stored too (status ``suppressed`` with the reason): the module sees
 why. The idempotency key is unique per tenant: enqueueing the same key twice is a no-op.
@@ -19,14 +21,15 @@ why. The idempotency key is unique per tenant: enqueueing the same key twice is 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
 from core.context import TenantInfo
-from core.db import fetch, tenant_tx
+from core.db import fetch, json_text, tenant_tx
 from core.errors import ValidationFailed
 from core.messaging.channels import ChannelSet
 from core.messaging.policy import next_allowed
@@ -36,9 +39,14 @@ from core.tables import ConsentRecord, Customer, Staff, Store
 __all__ = ["EnqueueResult", "MessageRequest", "enqueue", "enqueue_many"]
 
 CHUNK = 900
-INSERT_CHUNK = 500  # rows per INSERT: 21 columns each stay under SQLite's 32766 variables
+INSERT_CHUNK = 500  # rows per INSERT: 22 columns each stay under SQLite's 32766 variables
 _NOBODY = UUID(int=0)  # no customer (a staff notice): never has consent, never counted
 PURPOSES = ("marketing", "surveys", "service")
+HEADER_NAME = re.compile(r"^(?!(?i:content-|mime-version$))[A-Za-z][A-Za-z0-9-]{0,75}$")
+# headers the pipeline or the channel sets itself: a module may not replace them
+RESERVED_HEADERS = frozenset(
+    {"from", "to", "cc", "bcc", "subject", "message-id", "date", "sender", "reply-to", "received"}
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,11 @@ class MessageRequest:
     """One message to send. To a customer (``customer_id``), checked against consent, quiet
     hours and the shared cap unless ``transactional``; or a notice to a staff member
     (``staff_id``, e.g. an escalation or a report), always transactional, to their work email
-    or phone. ``idempotency_key`` is unique per tenant: the same key is queued once."""
+    or phone. ``idempotency_key`` is unique per tenant: the same key is queued once.
+    ``headers``: extra e-mail headers (RFC 5322 names, one-line values up to 998 characters;
+    not ``From``, ``To``, ``Subject``, ``Message-ID`` … nor ``Content-*``), e.g. RFC 8058's
+    ``List-Unsubscribe`` and ``List-Unsubscribe-Post``; the ``email`` channel sets them,
+    other channels ignore them."""
 
     customer_id: UUID | None
     channel: str
@@ -59,6 +71,18 @@ class MessageRequest:
     store_id: UUID | None = None
     locale: str | None = None
     staff_id: UUID | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """:class:`ValidationFailed` (``headers``) unless every header may be set by a module."""
+    for name, value in headers.items():
+        if not HEADER_NAME.match(name) or name.lower() in RESERVED_HEADERS:
+            raise ValidationFailed(f"header {name!r} cannot be set", field="headers")
+        if not isinstance(value, str) or len(value) > 998 or any(c in value for c in "\r\n\0"):
+            raise ValidationFailed(
+                f"header {name!r} must be one line of at most 998 characters", field="headers"
+            )
 
 
 @dataclass
@@ -150,6 +174,8 @@ async def enqueue_many(
             raise ValidationFailed(
                 "a message goes to a customer or to a staff member", field="customer_id"
             )
+        if r.headers:
+            check_headers(r.headers)
     policy = tenant.messaging
     async with tenant_tx(tenant.id):
         ids = list({r.customer_id for r in requests if r.customer_id is not None})
@@ -245,6 +271,7 @@ async def enqueue_many(
                     "not_before": not_before,
                     "provider_ref": "",
                     "last_error": "",
+                    "headers": json_text(dict(r.headers)) if r.headers else "",
                     "created_at": now,
                 }
             )

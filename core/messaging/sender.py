@@ -18,7 +18,7 @@ from uuid import UUID
 
 from core.context import TenantInfo
 from core.customers.service import cipher, field_context
-from core.db import get_database, tenant_tx
+from core.db import get_database, json_value, tenant_tx
 from core.messaging.channels import ChannelSet
 from core.sql import run
 from core.tables import Customer, Staff
@@ -44,7 +44,7 @@ WHERE tenant_id = :t AND id IN (
     WHERE tenant_id = :t AND ((status = 'queued' AND not_before <= :now) OR (status = 'sending' AND lease_until < :now))
     ORDER BY not_before LIMIT :n {lock}
 )
-RETURNING id, customer_id, staff_id, channel, subject, body, idempotency_key, attempts
+RETURNING id, customer_id, staff_id, channel, subject, body, idempotency_key, attempts, headers
 """
 
 
@@ -158,6 +158,7 @@ async def send_due(
             subject=m["subject"],
             body=m["body"],
             metadata=metadata,
+            headers=dict(json_value(m["headers"], {})) if m["headers"] else {},
         )
 
     async def send_one(channel_name: str, message: OutboundMessage) -> DeliveryResult:

@@ -36,6 +36,7 @@ class Message(TenantScoped, Table, tablename="message"):
     sent_at = Timestamptz(null=True, default=None)
     provider_ref = Varchar(length=200, default="")
     last_error = Text(default="")
+    headers = Text(default="")  # extra e-mail headers, JSON (``MessageRequest.headers``)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -29,7 +29,7 @@ from core import (
     withdraw_consent,
 )
 
-__all__ = ["PURPOSE", "routes", "unsubscribe_token"]
+__all__ = ["PURPOSE", "one_click_headers", "routes", "unsubscribe_token"]
 
 PURPOSE = "care.unsubscribe"
 TEXT = {
@@ -53,6 +53,15 @@ def unsubscribe_token(tenant_slug: str, customer_id: UUID, channel: str, now: dt
         {"t": tenant_slug, "c": str(customer_id), "ch": channel},
         expires=now + dt.timedelta(days=365),
     )
+
+
+def one_click_headers(link: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe for an e-mail whose unsubscribe ``link`` is ``https``
+    (the RFC requires it, so a path or plain-HTTP link gets none): the mail client POSTs
+    ``List-Unsubscribe=One-Click`` to the link, which is this page's POST."""
+    if not link.startswith("https://"):
+        return {}
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def _locale(request: Request[Any, Any, Any]) -> str:

@@ -84,6 +84,15 @@ async def customer_erase_data(tenant: TenantInfo, customer_id: Any) -> None:
 
 
 @hookimpl
+async def on_customer_merged(tenant: TenantInfo, event: dict[str, Any]) -> None:
+    from uuid import UUID
+
+    from plugins.care.results import merge_customers
+
+    await merge_customers(tenant, UUID(event["source_id"]), UUID(event["target_id"]))
+
+
+@hookimpl
 def register_kpis() -> list[Any]:
     from plugins.care.kpis import kpis
 

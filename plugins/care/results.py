@@ -6,7 +6,11 @@ an offer: care asked loyalty for them) and redeemed (their coupon used, as loyal
 it), customers who purchased within ``window_days`` of the run's start and their spend; the uplift (treatment's purchase rate
 minus control's) and a two-sided two-proportion z-test's p-value (pooled; ``math.erfc``). The
 A/B variants are reported the same way, each against the control group. ``delivered`` is what
-the channel accepted (the outbox's ``sent``): channels report no later receipts yet."""
+the channel accepted (the outbox's ``sent``): channels report no later receipts yet.
+
+``by_store``: the same figures (treatment, control, uplift, p-value) per store — the home
+store each customer had when the run snapshotted them (``care_target.store_id``; ``None``:
+customers without a home store). Campaigns are chain-wide; this is how a store's share reads."""
 
 from __future__ import annotations
 
@@ -48,6 +52,7 @@ class Results:
     control: GroupResult = field(default_factory=GroupResult)
     variants: dict[str, GroupResult] = field(default_factory=dict)
     pending: int = 0
+    by_store: dict[UUID | None, Results] = field(default_factory=dict)
 
     @property
     def uplift(self) -> float:
@@ -75,6 +80,14 @@ def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float | None:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
+def _key(campaign: dict[str, Any], row: dict[str, Any]) -> str:
+    """The idempotency key the target's message was queued under (a merged-away customer's
+    id for a row moved by a merge: ``keyed_by``)."""
+    return message_key(
+        campaign["id"], row["occurrence"], UUID(str(row["keyed_by"] or row["customer_id"]))
+    )
+
+
 async def campaign_results(
     tenant: TenantInfo,
     campaign: dict[str, Any],
@@ -93,18 +106,14 @@ async def campaign_results(
         args += [started[0], started[1]]
     async with tenant_tx(tenant.id, write=False):
         rows = await fetch(
-            "SELECT t.customer_id, t.occurrence, t.grp, t.variant, t.status, t.reason, "
-            "t.redeemed_at, r.started_at FROM care_target t JOIN care_run r "
+            "SELECT t.customer_id, t.keyed_by, t.store_id, t.occurrence, t.grp, t.variant, t.status, "
+            "t.reason, t.redeemed_at, r.started_at FROM care_target t JOIN care_run r "
             f"ON r.tenant_id = t.tenant_id AND r.id = t.run_id WHERE {' AND '.join(where)}",
             *args,
         )
     offer = bool(campaign["settings"].offer)
     out = Results()
-    keys = [
-        message_key(campaign["id"], r["occurrence"], UUID(str(r["customer_id"])))
-        for r in rows
-        if r["status"] in ("queued", "duplicate")
-    ]
+    keys = [_key(campaign, r) for r in rows if r["status"] in ("queued", "duplicate")]
     outcomes = await message_outcomes(tenant, keys)
     windows: dict[dt.datetime, list[UUID]] = {}
     for r in rows:
@@ -116,14 +125,15 @@ async def campaign_results(
         bought.update(await purchase_totals(tenant, ids, start, start + span))
     for r in rows:
         customer = UUID(str(r["customer_id"]))
-        if r["status"] == "pending":
-            out.pending += 1
-        groups = [out.control if r["grp"] == "control" else out.treatment]
+        store = UUID(str(r["store_id"])) if r["store_id"] is not None else None
+        mine = out.by_store.setdefault(store, Results())
+        groups = []
+        for res in (out, mine):
+            res.pending += r["status"] == "pending"
+            groups.append(res.control if r["grp"] == "control" else res.treatment)
         if r["grp"] != "control" and r["variant"]:
             groups.append(out.variants.setdefault(r["variant"], GroupResult()))
-        status, _reason = outcomes.get(
-            message_key(campaign["id"], r["occurrence"], customer), ("", "")
-        )
+        status, _reason = outcomes.get(_key(campaign, r), ("", ""))
         for g in groups:
             g.targeted += 1
             if r["status"] == "suppressed":
@@ -168,6 +178,64 @@ async def export_customer(tenant: TenantInfo, customer_id: UUID) -> dict[str, An
             for r in rows
         ]
     }
+
+
+async def merge_customers(tenant: TenantInfo, source_id: UUID, target_id: UUID) -> int:
+    """``customer.merged``: re-point the source's campaign memberships to the kept customer,
+    once per (campaign, occurrence). Where both were targeted, one row stays: the kept
+    customer's, unless it is still pending and the source's was handled (a message queued:
+    the kept row would send a second one); the staying row inherits a redemption. A moved row
+    whose message went out remembers the source's id (``keyed_by``): the message's key is
+    ``care:<campaign>:<occurrence>:<source>``, which results look up. A later run of the
+    occurrence (another store's zone, a re-run) meets the moved row and adds nobody. Returns
+    the rows moved."""
+    from core import execute
+
+    def twin(who: str) -> str:
+        return (
+            "FROM care_target k WHERE k.tenant_id = {} AND k.customer_id = {} "
+            "AND k.campaign_id = care_target.campaign_id AND k.occurrence = care_target.occurrence"
+            + who
+        )
+
+    mine = "WHERE tenant_id = {} AND customer_id = {}"
+    handled = " AND k.status <> 'pending'"
+    async with tenant_tx(tenant.id):
+        await execute(  # the kept customer's pending row gives way to a handled one
+            f"DELETE FROM care_target {mine} AND status = 'pending' "
+            f"AND EXISTS (SELECT 1 {twin(handled)})",
+            tenant.id,
+            target_id,
+            tenant.id,
+            source_id,
+        )
+        await execute(
+            f"UPDATE care_target SET redeemed_at = (SELECT k.redeemed_at {twin('')}) "
+            f"{mine} AND redeemed_at IS NULL "
+            f"AND EXISTS (SELECT 1 {twin(' AND k.redeemed_at IS NOT NULL')})",
+            tenant.id,
+            source_id,
+            tenant.id,
+            target_id,
+            tenant.id,
+            source_id,
+        )
+        await execute(
+            f"DELETE FROM care_target {mine} AND EXISTS (SELECT 1 {twin('')})",
+            tenant.id,
+            source_id,
+            tenant.id,
+            target_id,
+        )
+        moved = await fetch(
+            "UPDATE care_target SET customer_id = {}, keyed_by = CASE WHEN keyed_by IS NULL "
+            "AND status IN ('queued', 'duplicate') THEN customer_id ELSE keyed_by END "
+            f"{mine} RETURNING id",
+            target_id,
+            tenant.id,
+            source_id,
+        )
+    return len(moved)
 
 
 async def erase_customer(tenant: TenantInfo, customer_id: UUID) -> None:

@@ -9,7 +9,8 @@ pipeline, exactly once.
 * **Fan-out** — a chunk is one tenant transaction: claim ``pending`` targets (``FOR UPDATE
   SKIP LOCKED`` on PostgreSQL, so concurrent workers split the run), queue the treatment's
   messages with purpose ``marketing`` and idempotency key
-  ``care:<campaign>:<occurrence>:<customer>``, create a revisit's call tasks for its
+  ``care:<campaign>:<occurrence>:<customer>`` (an e-mail with RFC 8058's ``List-Unsubscribe``
+  headers), create a revisit's call tasks for its
   high-value customers instead (:mod:`plugins.care.calls`), mark the targets. A worker killed
   mid-chunk rolls the whole chunk back; the next worker does it again — nothing lost, nothing
   doubled.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -34,6 +35,7 @@ from core import (
     TenantInfo,
     ValidationFailed,
     birthday_customer_ids_sql,
+    customer_zones_sql,
     emit,
     enqueue_messages,
     execute,
@@ -47,7 +49,7 @@ from core import (
 )
 from plugins.care.calls import call_tasks
 from plugins.care.campaigns import Variant
-from plugins.care.pages import unsubscribe_token
+from plugins.care.pages import one_click_headers, unsubscribe_token
 from plugins.care.settings import CareSettings
 
 __all__ = [
@@ -179,6 +181,11 @@ async def audience_size(
     return int(rows[0]["n"])
 
 
+def _covered(zones: str) -> set[str] | None:
+    """The zones a run has snapshotted (``None``: everyone)."""
+    return set(zones.split(",")) if zones else None
+
+
 async def start_run(
     tenant: TenantInfo,
     campaign: dict[str, Any],
@@ -188,63 +195,90 @@ async def start_run(
     trigger: str = "manual",
     now: dt.datetime | None = None,
     chunk_size: int = 1000,
+    zones: Collection[str] | None = None,
 ) -> tuple[UUID, bool]:
     """Open the run of ``occurrence`` and snapshot its audience (one ``INSERT … SELECT``);
-    ``(run id, created)`` — an existing run of the occurrence is returned as it is."""
+    ``(run id, created)``. ``zones``: only the customers living in these timezones (their
+    home store's, else the tenant's) — the stores where the festival's day has begun; a later
+    call with more zones adds those zones' customers to the same run (``created`` is then
+    ``False``). ``None``: everyone (an existing run is then returned as it is)."""
     now = now or dt.datetime.now(dt.UTC)
+    wanted = set(zones) if zones is not None else None
     async with tenant_tx(tenant.id):
         existing = await fetch(
-            "SELECT id FROM care_run WHERE tenant_id = {} AND campaign_id = {} AND occurrence = {}",
+            "SELECT id, zones FROM care_run WHERE tenant_id = {} AND campaign_id = {} "
+            "AND occurrence = {}",
             tenant.id,
             campaign["id"],
             occurrence,
         )
+        created = not existing
         if existing:
-            return UUID(str(existing[0]["id"])), False
-        run_id = uuid4()
-        won = await fetch(  # two schedulers at once: the unique occurrence lets one win
-            "INSERT INTO care_run (tenant_id, id, campaign_id, occurrence, trigger, status, "
-            "targeted, started_at) VALUES ({}, {}, {}, {}, {}, 'fanning', 0, {}) "
-            "ON CONFLICT DO NOTHING RETURNING id",
-            tenant.id,
-            run_id,
-            campaign["id"],
-            occurrence,
-            trigger,
-            now,
-        )
-        if not won:
-            again = await fetch(
-                "SELECT id FROM care_run WHERE tenant_id = {} AND campaign_id = {} "
-                "AND occurrence = {}",
+            run_id = UUID(str(existing[0]["id"]))
+            covered = _covered(existing[0]["zones"] or "")
+            if covered is None or (wanted is not None and wanted <= covered):
+                return run_id, False
+            adding = None if wanted is None else wanted - covered
+            covered_now = "" if wanted is None else ",".join(sorted(covered | wanted))
+        else:
+            run_id = uuid4()
+            adding = wanted
+            covered_now = ",".join(sorted(wanted)) if wanted is not None else ""
+            won = await fetch(  # two schedulers at once: the unique occurrence lets one win
+                "INSERT INTO care_run (tenant_id, id, campaign_id, occurrence, trigger, status, "
+                "targeted, zones, started_at) VALUES ({}, {}, {}, {}, {}, 'fanning', 0, {}, {}) "
+                "ON CONFLICT DO NOTHING RETURNING id",
                 tenant.id,
+                run_id,
                 campaign["id"],
                 occurrence,
+                trigger,
+                covered_now,
+                now,
             )
-            return UUID(str(again[0]["id"])), False
+            if not won:  # another scheduler opened it (and snapshots it) meanwhile
+                again = await fetch(
+                    "SELECT id FROM care_run WHERE tenant_id = {} AND campaign_id = {} "
+                    "AND occurrence = {}",
+                    tenant.id,
+                    campaign["id"],
+                    occurrence,
+                )
+                return UUID(str(again[0]["id"])), False
         sql, args = await _audience_sql(tenant, campaign, fields, occurrence)
+        zone_sql, zone_args = customer_zones_sql(tenant, adding)
+        last = await fetch(
+            "SELECT MAX(chunk) AS last FROM care_target WHERE tenant_id = {} AND run_id = {}",
+            tenant.id,
+            run_id,
+        )
+        first_chunk = int(last[0]["last"]) + 1 if last and last[0]["last"] is not None else 0
         await execute(
             "INSERT INTO care_target (tenant_id, id, run_id, campaign_id, occurrence, "
-            "customer_id, chunk, grp, variant, status, reason, created_at) "
-            f"SELECT {{}}, {uuid_expr()}, {{}}, {{}}, {{}}, q.id, "
-            f"(ROW_NUMBER() OVER ()) / {int(chunk_size)}, 'treatment', '', 'pending', '', {{}} "
-            f"FROM ({sql}) q WHERE 1 = 1 ON CONFLICT DO NOTHING",  # WHERE: SQLite's parser
+            "customer_id, store_id, chunk, grp, variant, status, reason, created_at) "
+            f"SELECT {{}}, {uuid_expr()}, {{}}, {{}}, {{}}, q.id, z.store_id, "
+            f"{first_chunk} + (ROW_NUMBER() OVER ()) / {int(chunk_size)}, 'treatment', '', "
+            f"'pending', '', {{}} FROM ({sql}) q JOIN ({zone_sql}) z ON z.id = q.id "
+            "WHERE 1 = 1 ON CONFLICT DO NOTHING",  # WHERE: SQLite's parser
             tenant.id,
             run_id,
             campaign["id"],
             occurrence,
             now,
             *args,
+            *zone_args,
         )
         await execute(
             "UPDATE care_run SET targeted = (SELECT COUNT(*) FROM care_target t "
-            "WHERE t.tenant_id = {} AND t.run_id = {}) WHERE tenant_id = {} AND id = {}",
+            "WHERE t.tenant_id = {} AND t.run_id = {}), zones = {}, status = 'fanning', "
+            "finished_at = NULL WHERE tenant_id = {} AND id = {}",
             tenant.id,
             run_id,
+            covered_now,
             tenant.id,
             run_id,
         )
-    return run_id, True
+    return run_id, created
 
 
 @dataclass
@@ -290,7 +324,8 @@ async def fan_out_chunk(
         variants: list[Variant] = campaign["variants"]
         texts = {v.key: v.message for v in variants}
         channel_key = campaign["channel"] or settings.channel
-        consent_channel = channels.get(channel_key).consent_channel
+        channel = channels.get(channel_key)
+        consent_channel = channel.consent_channel
         held: list[Any] = []
         by_variant: dict[str, list[Any]] = {}
         requests: list[MessageRequest] = []
@@ -313,6 +348,9 @@ async def fan_out_chunk(
                 continue
             key = message_key(cid, r["occurrence"], customer)
             key_of[key] = r["id"]
+            link = settings.unsubscribe_link(
+                unsubscribe_token(tenant.slug, customer, consent_channel, now)
+            )
             requests.append(
                 MessageRequest(
                     customer_id=customer,
@@ -324,10 +362,9 @@ async def fan_out_chunk(
                     context={
                         "text": texts.get(variant, campaign["message"]),
                         "campaign": str(cid),
-                        "unsubscribe_url": settings.unsubscribe_link(
-                            unsubscribe_token(tenant.slug, customer, consent_channel, now)
-                        ),
+                        "unsubscribe_url": link,
                     },
+                    headers=one_click_headers(link) if channel.address == "email" else {},
                 )
             )
         result = await enqueue_messages(tenant, requests, channels, now=now)
@@ -470,9 +507,11 @@ async def run_campaign(
     trigger: str = "manual",
     inline_chunks: int | None = None,
     now: dt.datetime | None = None,
+    zones: Collection[str] | None = None,
 ) -> UUID:
-    """Check the approval rule, snapshot and fan out (``inline_chunks`` now; the rest by the
-    ``care.fan_out`` job)."""
+    """Check the approval rule, snapshot (only the customers of ``zones`` when given: see
+    :func:`start_run`) and fan out (``inline_chunks`` now; the rest by the ``care.fan_out``
+    job)."""
     if campaign["state"] == "paused":
         raise Conflict("the campaign is paused", field="id", code="paused")
     if campaign["approval"] != "approved" and settings.approval_threshold:
@@ -499,6 +538,7 @@ async def run_campaign(
         trigger=trigger,
         now=now,
         chunk_size=settings.chunk_size,
+        zones=zones,
     )
     await drain_run(tenant, campaign, run_id, settings, channels, max_chunks=inline_chunks)
     return run_id

@@ -47,6 +47,9 @@ class RunRow(TenantScoped, Table, tablename="care_run"):
     trigger = Varchar(length=16, default="manual")  # manual, schedule, test
     status = Varchar(length=16, default="fanning")
     targeted = Integer(default=0)
+    # festival/birthday: the timezones snapshotted so far, comma-separated (the day begins in
+    # each store's zone at its own hour); empty: everyone at once (a manual or one-off run)
+    zones = Text(default="")
     started_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
 
@@ -64,6 +67,9 @@ class TargetRow(TenantScoped, Table, tablename="care_target"):
     campaign_id = UUID()
     occurrence = Varchar(length=64)
     customer_id = UUID()
+    store_id = UUID(null=True, default=None)  # the customer's home store at the snapshot
+    # a merge moved the row: the merged-away customer whose id the message's key carries
+    keyed_by = UUID(null=True, default=None)
     chunk = Integer(default=0)  # the fan-out job's unit: targets of one chunk go out together
     grp = Varchar(length=16, default="treatment")
     variant = Varchar(length=32, default="")

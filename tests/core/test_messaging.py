@@ -209,6 +209,62 @@ async def test_email_channel_sends_through_smtp(tenant, owner, monkeypatch, unus
     assert "Message-ID: <" + hashlib.sha256(b"mail").hexdigest()[:32] in received[0][1]
 
 
+async def test_email_carries_a_messages_own_headers_and_refuses_unsafe_ones(
+    tenant, owner, monkeypatch, unused_tcp_port
+):
+    from email import message_from_string
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope.content.decode())
+            return "250 OK"
+
+    c = await create_customer(tenant, owner, {"name": "Li", "email": "li@example.com"})
+    await set_consent(
+        tenant,
+        owner,
+        {"customer_id": str(c.id), "purpose": "marketing", "channel": "email", "granted": True},
+    )
+    headers = {
+        "List-Unsubscribe": "<https://crm.example.com/u/abc.def>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    for bad in ({"Subject": "x"}, {"Content-Type": "text/html"}, {"X-Ok": "a\r\nBcc: e@x"}):
+        with pytest.raises(ValidationFailed) as err:
+            await enqueue_many(
+                tenant, [req(c, "bad", channel="email", headers=bad)], CHANNELS, now=NOON_CST
+            )
+        assert err.value.field == "headers"
+    assert await statuses(tenant) == []
+    controller = Controller(Handler(), hostname="127.0.0.1", port=unused_tcp_port)
+    controller.start()
+    try:
+        monkeypatch.setenv("MENDIAN_SMTP_URL", f"smtp://127.0.0.1:{unused_tcp_port}")
+        await enqueue_many(
+            tenant,
+            [
+                req(c, "with", channel="email", headers=headers),
+                req(c, "without", channel="email", transactional=True),
+            ],
+            CHANNELS,
+            now=NOON_CST,
+        )
+        stats = await send_due(tenant, CHANNELS, now=NOON_CST)
+    finally:
+        controller.stop()
+    assert stats.sent == 2
+    mails = {m["Message-ID"]: m for m in map(message_from_string, received)}
+    with_id = "<" + hashlib.sha256(b"with").hexdigest()[:32] + "@mendian>"
+    without_id = "<" + hashlib.sha256(b"without").hexdigest()[:32] + "@mendian>"
+    assert mails[with_id]["List-Unsubscribe"] == "<https://crm.example.com/u/abc.def>"
+    assert mails[with_id]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mails[without_id]["List-Unsubscribe"] is None
+
+
 async def test_webhook_channel_signs_and_retries_on_server_error(db, owner):
     from tests.conftest import make_tenant
 

@@ -149,7 +149,7 @@ async def resolve_campaign_results(root: CareCampaign, info: Info) -> CareResult
     tenant, actor = context_of(info).caller()
     actor.require("care:read")
     found = await results.campaign_results(tenant, root.raw)
-    return results_view(found, tenant.currency)
+    return results_view(found, tenant.currency, actor.sees_store)
 
 
 async def resolve_run_results(root: CareRun, info: Info) -> CareResults:
@@ -159,7 +159,7 @@ async def resolve_run_results(root: CareRun, info: Info) -> CareResults:
     if campaign is None:  # pragma: no cover - a run belongs to a campaign of the tenant
         raise NotFound("campaign not found")
     found = await results.campaign_results(tenant, campaign, root.uid)
-    return results_view(found, tenant.currency)
+    return results_view(found, tenant.currency, actor.sees_store)
 
 
 # --- mutations ---------------------------------------------------------------------------

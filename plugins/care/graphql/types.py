@@ -4,6 +4,7 @@ lower case in Python)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
@@ -21,6 +22,7 @@ __all__ = [
     "CareCampaignState",
     "CareResults",
     "CareRun",
+    "CareStoreResult",
     "campaign_view",
     "results_view",
     "run_view",
@@ -129,6 +131,23 @@ class CareVariantResult:
     result: CareGroupResult = strawberry.field(description="Its figures.")
 
 
+@strawberry.type(
+    description="One store's share of the results: its customers (their home store when the "
+    "run snapshotted them), treatment against control."
+)
+class CareStoreResult:
+    store_id: strawberry.ID | None = strawberry.field(
+        description="The store (null: customers without a home store)."
+    )
+    treatment: CareGroupResult = strawberry.field(description="The store's customers sent it.")
+    control: CareGroupResult = strawberry.field(description="The store's customers held out.")
+    uplift: float = strawberry.field(description="Treatment's purchase rate minus control's.")
+    p_value: float | None = strawberry.field(
+        description="Two-sided two-proportion z-test (null without a control group)."
+    )
+    pending: int = strawberry.field(description="The store's targets not yet fanned out.")
+
+
 @strawberry.type(description="Treatment against control: purchases within the window.")
 class CareResults:
     treatment: CareGroupResult = strawberry.field(description="Customers sent the campaign.")
@@ -139,6 +158,10 @@ class CareResults:
         description="Two-sided two-proportion z-test (null without a control group)."
     )
     pending: int = strawberry.field(description="Targets not yet fanned out.")
+    by_store: list[CareStoreResult] = strawberry.field(
+        description="The same figures per store (the stores the caller may see), by the "
+        "customers' home store when the run snapshotted them."
+    )
 
 
 def _money(minor: int, currency: str) -> str:
@@ -164,7 +187,20 @@ def group_view(g: GroupResult, currency: str) -> CareGroupResult:
     )
 
 
-def results_view(r: Results, currency: str) -> CareResults:
+def store_view(store: UUID | None, r: Results, currency: str) -> CareStoreResult:
+    return CareStoreResult(
+        store_id=to_global_id("Store", store) if store is not None else None,
+        treatment=group_view(r.treatment, currency),
+        control=group_view(r.control, currency),
+        uplift=round(r.uplift, 6),
+        p_value=r.p_value,
+        pending=r.pending,
+    )
+
+
+def results_view(
+    r: Results, currency: str, sees_store: Callable[[UUID | None], bool] = lambda _s: True
+) -> CareResults:
     return CareResults(
         treatment=group_view(r.treatment, currency),
         control=group_view(r.control, currency),
@@ -175,6 +211,11 @@ def results_view(r: Results, currency: str) -> CareResults:
         uplift=round(r.uplift, 6),
         p_value=r.p_value,
         pending=r.pending,
+        by_store=[
+            store_view(store, found, currency)
+            for store, found in sorted(r.by_store.items(), key=lambda i: (i[0] is None, str(i[0])))
+            if sees_store(store)
+        ],
     )
 
 

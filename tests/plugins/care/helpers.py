@@ -167,3 +167,38 @@ async def outbox(tenant) -> list[dict[str, Any]]:
             "WHERE tenant_id = :t AND source = 'care' ORDER BY idempotency_key",
             t=tenant.id,
         )
+
+
+async def schedule(tenant, now: dt.datetime) -> list[str]:
+    """One pass of the ``care.schedule`` job at ``now``: the occurrences started or added to."""
+    from core.plugins import get_runtime
+    from plugins.care.occurrences import start_due
+
+    runtime = get_runtime()
+    return await start_due(
+        tenant,
+        await runtime.plugin_settings(tenant.id, "care"),
+        await runtime.channels(tenant),
+        await runtime.segment_fields(tenant),
+        now,
+    )
+
+
+async def active_festival(api, key, festival: str = "mid_autumn") -> str:
+    """An active festival greeting campaign (中秋 by default); its global id."""
+    body = await gql_ok(
+        api,
+        CREATE,
+        {
+            "i": {
+                "name": "中秋问候",
+                "kind": "FESTIVAL",
+                "message": "中秋快乐！",
+                "settings": {"festival": festival},
+            }
+        },
+        key,
+    )
+    campaign = str(body["careCampaignCreate"]["campaign"]["id"])
+    await gql_ok(api, ACTIVATE, {"i": {"id": campaign}}, key)
+    return campaign

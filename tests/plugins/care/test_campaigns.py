@@ -288,3 +288,39 @@ async def test_a_points_gift_is_granted_by_loyalty_once_per_customer_and_occurre
         )
     assert sorted(str(e["customer_id"]) for e in entries) == sorted(treated)
     assert {e["points"] for e in entries} == {88} and len(people) == 6
+
+
+async def test_ab_variants_split_the_treatment_and_are_reported_like_the_control_group(
+    api, tenant, owner, make_key, enable_plugins
+):
+    """Variants given at creation and changed by an update (a generic ``list[Variant]``
+    conversion): each treatment customer gets their variant's text, counted per variant."""
+    from tests.plugins.care.helpers import CAMPAIGN, UPDATE
+
+    await enable_plugins(tenant, "care")
+    key = await make_key(tenant)
+    await customers(tenant, owner, 20)
+    variants = [{"key": "a", "message": "甲：中秋快乐", "weight": 1}]
+    campaign = await one_off(api, key, await everyone_segment(tenant, owner), variants=variants)
+    changed = await gql_ok(
+        api,
+        UPDATE,
+        {
+            "i": {
+                "id": campaign,
+                "variants": [*variants, {"key": "b", "message": "乙：团圆", "weight": 1}],
+            }
+        },
+        key,
+    )
+    assert changed["careCampaignUpdate"]["errors"] == []
+    assert [v["key"] for v in changed["careCampaignUpdate"]["campaign"]["variants"]] == ["a", "b"]
+    await gql_ok(api, RUN_NOW, {"i": {"id": campaign}}, key)
+    rows = await targets(tenant)
+    texts = {str(m["customer_id"]): m["body"] for m in await outbox(tenant)}
+    for r in rows:
+        assert texts[str(r["customer_id"])].startswith({"a": "甲", "b": "乙"}[r["variant"]])
+    res = (await gql_ok(api, CAMPAIGN, {"id": campaign}, key))["careCampaign"]["results"]
+    counts = {v["key"]: v["result"]["targeted"] for v in res["variants"]}
+    assert counts == {k: sum(r["variant"] == k for r in rows) for k in ("a", "b")}
+    assert sum(counts.values()) == 20

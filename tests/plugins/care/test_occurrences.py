@@ -9,22 +9,9 @@ import datetime as dt
 import pytest
 
 from tests.plugins.care.helpers import ACTIVATE, CREATE, customers, gql_ok, outbox, uid
+from tests.plugins.care.helpers import schedule as _job
 
 pytestmark = pytest.mark.usefixtures("db")
-
-
-async def _job(tenant, now):
-    from core.plugins import get_runtime
-    from plugins.care.occurrences import start_due
-
-    runtime = get_runtime()
-    return await start_due(
-        tenant,
-        await runtime.plugin_settings(tenant.id, "care"),
-        await runtime.channels(tenant),
-        await runtime.segment_fields(tenant),
-        now,
-    )
 
 
 async def test_a_festival_greeting_goes_on_the_lunar_date_in_the_tenants_timezone_once(

@@ -94,3 +94,90 @@ async def test_kpis_count_the_campaign_messages_and_the_held_out(
         "held_out": held,
         "runs_done": 1,
     }
+
+
+BY_STORE = (
+    "query($id: ID!) { careCampaign(id: $id) { results { byStore { storeId "
+    "treatment { targeted queued sent purchasers spend } control { targeted purchasers } "
+    "uplift pValue pending } } runs { nodes { results { byStore { storeId "
+    "treatment { targeted } control { targeted } } } } } } }"
+)
+
+
+async def test_results_break_down_by_the_customers_home_store(
+    api, tenant, owner, make_key, enable_plugins
+):
+    """Two stores and customers without one: each store's treatment and control, sent,
+    purchasers, uplift and p-value, from the home store at the snapshot; a store manager's key
+    sees its own store's share (and the storeless customers'), not the other store's."""
+    from core import to_global_id
+    from core.consent import set_consent
+    from core.customers import create_customer
+    from core.purchases import record_purchase
+    from plugins.care.results import two_proportion_p
+    from tenants.service import create_store
+
+    await enable_plugins(tenant, "care")
+    key = await make_key(tenant)
+    a = (await create_store(tenant, owner, {"code": "A", "name": "A店"}))["id"]
+    b = (await create_store(tenant, owner, {"code": "B", "name": "B店"}))["id"]
+    home: dict[str, object] = {}
+    for i, store in enumerate([a] * 14 + [b] * 8 + [None] * 2):
+        data = {"name": f"顾客{i}", "phone": f"1370000{i:04d}"}
+        if store is not None:
+            data["home_store_id"] = str(store)
+        c = await create_customer(tenant, owner, data)
+        await set_consent(
+            tenant, owner, {"customer_id": str(c.id), "purpose": "marketing", "granted": True}
+        )
+        home[str(c.id)] = store
+    campaign = await one_off(api, key, await everyone_segment(tenant, owner), controlPct=40)
+    await gql_ok(api, RUN_NOW, {"i": {"id": campaign}}, key)
+    rows = await targets(tenant)
+
+    def of(store, grp):
+        return [
+            str(r["customer_id"])
+            for r in rows
+            if home[str(r["customer_id"])] == store and r["grp"] == grp
+        ]
+
+    assert of(a, "treatment") and of(a, "control")
+    buyers = of(a, "treatment")[:2] + of(a, "control")[:1] + of(b, "treatment")[:1]
+    for c in buyers:
+        await record_purchase(
+            tenant,
+            owner,
+            {
+                "store_id": str(home[c]),
+                "customer_id": c,
+                "lines": [{"sku": "mooncake", "unit_price": "100"}],
+            },
+        )
+    res = (await gql_ok(api, BY_STORE, {"id": campaign}, key))["careCampaign"]
+    by = {s["storeId"]: s for s in res["results"]["byStore"]}
+    ga, gb = to_global_id("Store", a), to_global_id("Store", b)
+    assert list(by) == [g for _u, g in sorted([(str(a), ga), (str(b), gb)])] + [None]
+    expected = {
+        ga: (len(of(a, "treatment")), len(of(a, "control")), 2, 1),
+        gb: (len(of(b, "treatment")), len(of(b, "control")), 1, 0),
+        None: (len(of(None, "treatment")), len(of(None, "control")), 0, 0),
+    }
+    for gid, (nt, nc, bt, bc) in expected.items():
+        s = by[gid]
+        assert (s["treatment"]["targeted"], s["control"]["targeted"]) == (nt, nc)
+        assert s["treatment"]["queued"] == nt and s["pending"] == 0
+        assert (s["treatment"]["purchasers"], s["control"]["purchasers"]) == (bt, bc)
+        assert s["treatment"]["spend"] == f"{100 * bt:.2f}"
+        rate_t, rate_c = bt / nt if nt else 0.0, bc / nc if nc else 0.0
+        assert s["uplift"] == pytest.approx(rate_t - rate_c, abs=1e-5)
+        assert s["pValue"] == two_proportion_p(bt, nt, bc, nc)
+    assert sum(s["treatment"]["targeted"] + s["control"]["targeted"] for s in by.values()) == 24
+    run = res["runs"]["nodes"][0]["results"]["byStore"]
+    assert [(s["storeId"], s["treatment"]["targeted"]) for s in run] == [
+        (gid, expected[gid][0]) for gid in by
+    ]
+
+    manager = await make_key(tenant, role="store_manager", store_id=a)
+    seen = (await gql_ok(api, BY_STORE, {"id": campaign}, manager))["careCampaign"]
+    assert [s["storeId"] for s in seen["results"]["byStore"]] == [ga, None]

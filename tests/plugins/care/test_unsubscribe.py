@@ -122,3 +122,66 @@ async def test_a_reply_of_tuiding_is_logged_withdraws_consent_and_is_confirmed(
         if str(r["customer_id"]) == str(replier["customer_id"]) and r["status"] != "queued"
     ]
     assert [(r["status"], r["reason"]) for r in later] == [("suppressed", "no_consent")]
+
+
+async def test_a_campaign_email_carries_one_click_list_unsubscribe_which_withdraws_consent(
+    api, tenant, owner, make_key, enable_plugins, monkeypatch, unused_tcp_port
+):
+    """RFC 8058: the e-mail received by the SMTP server has ``List-Unsubscribe: <https://…/u/
+    <token>>`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; the mail client's
+    POST to that URL withdraws e-mail marketing consent: the next campaign suppresses her."""
+    from email import message_from_string
+
+    from aiosmtpd.controller import Controller
+
+    from core.consent import set_consent
+    from core.customers import create_customer
+    from core.messaging import send_due
+    from core.plugins import get_runtime
+
+    received: list[str] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope.content.decode())
+            return "250 OK"
+
+    await enable_plugins(
+        tenant, "care", settings={"channel": "email", "public_url": "https://crm.example.com"}
+    )
+    key = await make_key(tenant)
+    c = await create_customer(tenant, owner, {"name": "Li", "email": "li@example.com"})
+    await set_consent(
+        tenant,
+        owner,
+        {"customer_id": str(c.id), "purpose": "marketing", "channel": "email", "granted": True},
+    )
+    segment = await everyone_segment(tenant, owner)
+    await gql_ok(api, RUN_NOW, {"i": {"id": await one_off(api, key, segment)}}, key)
+    controller = Controller(Handler(), hostname="127.0.0.1", port=unused_tcp_port)
+    controller.start()
+    try:
+        monkeypatch.setenv("MENDIAN_SMTP_URL", f"smtp://127.0.0.1:{unused_tcp_port}")
+        stats = await send_due(tenant, await get_runtime().channels(tenant))
+    finally:
+        controller.stop()
+    assert stats.sent == 1 and len(received) == 1
+    mail = message_from_string(received[0])
+    assert mail["To"] == "li@example.com"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    found = re.fullmatch(
+        r"<https://crm\.example\.com/u/([A-Za-z0-9_.-]+)>", mail["List-Unsubscribe"]
+    )
+    assert found is not None
+    assert f"https://crm.example.com/u/{found.group(1)}" in mail.get_payload(decode=True).decode()
+
+    done = await api.http.post(
+        f"/u/{found.group(1)}",
+        content="List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert done.status_code == 200
+
+    await gql_ok(api, RUN_NOW, {"i": {"id": await one_off(api, key, segment)}}, key)
+    rows = sorted((r["status"], r["reason"]) for r in await targets(tenant))
+    assert rows == [("queued", ""), ("suppressed", "no_consent")]
