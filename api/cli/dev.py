@@ -149,8 +149,16 @@ def bench_rfm_command(customers: int, per: int, pages: int, reuse: str | None) -
 @click.option("--few", default=10, show_default=True, help="Tenants in the first phase.")
 @click.option("--seconds", default=20, show_default=True)
 @click.option("--connections", default=16, show_default=True)
+@click.option(
+    "--state",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Save the seeded tenants (and their keys) here, or reuse them from an earlier run.",
+)
 @with_settings
-def bench_tenants_command(tenants: int, few: int, seconds: int, connections: int) -> None:
+def bench_tenants_command(
+    tenants: int, few: int, seconds: int, connections: int, state: Path | None
+) -> None:
     """The mixed workload over few tenants, then over many: latency, memory, schema choice."""
     from api.bench.tenants import bench_tenants
     from core.migrate import migrate as run_migrate
@@ -158,7 +166,12 @@ def bench_tenants_command(tenants: int, few: int, seconds: int, connections: int
     run_command(lambda: run_migrate(get_settings()), database=False)
     try:
         bench_tenants(
-            console.print, tenants=tenants, few=few, seconds=seconds, connections=connections
+            console.print,
+            tenants=tenants,
+            few=few,
+            seconds=seconds,
+            connections=connections,
+            state=state,
         )
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
