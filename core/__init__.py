@@ -14,7 +14,9 @@ What is here, by purpose (each name is documented where it is defined):
 * **Data** — :class:`TenantScoped` (mix into every tenant-owned table; :class:`PlatformTable`
   for a table every tenant shares, a Citus reference table), :func:`tenant_tx` (the tenant's
   transaction; RLS on PostgreSQL), :func:`fetch` / :func:`execute` / :func:`insert_rows`
-  (plain SQL with ``{}`` placeholders inside it, only on your own tables),
+  (plain SQL with ``{}`` placeholders inside it, only on your own tables), :func:`tenant_read`
+  (one read statement in its own tenant transaction, straight on the pool: the hot path's
+  shortcut, for a resolver's batch read),
   :func:`after_commit`, :func:`is_postgres`, :func:`is_unique_violation`, :func:`json_value`
   / :func:`json_text`, :func:`utc_value` (a read-back timestamp as aware UTC), :func:`claim` (idempotent creation on a client key), :func:`audit`.
 * **Events** — :func:`emit` (a durable event in the transaction of the change; delivered to
@@ -117,6 +119,7 @@ from core.db import (
     is_unique_violation,
     json_text,
     json_value,
+    tenant_read,
     tenant_tx,
     utc_value,
 )
@@ -343,6 +346,7 @@ __all__ = [
     "store_facts",
     "store_timezones",
     "table_file",
+    "tenant_read",
     "tenant_tx",
     "throttle",
     "to_global_id",

@@ -20,6 +20,7 @@ from core import (
     insert_rows,
     is_postgres,
     is_unique_violation,
+    tenant_read,
     tenant_tx,
 )
 from plugins.loyalty.tables import LoyaltyEntry
@@ -272,15 +273,14 @@ async def standings(
     batch)."""
     if not customer_ids:
         return {}
-    async with tenant_tx(tenant.id, write=False):
-        rows = await fetch(
-            "SELECT customer_id, points, growth, tier, pending FROM loyalty_account "
-            "WHERE tenant_id = {} AND customer_id IN ("
-            + ", ".join("{}" for _ in customer_ids)
-            + ")",
-            tenant.id,
-            *customer_ids,
-        )
+    # the till's look-up reads this on every request: one statement straight on the pool
+    rows = await tenant_read(
+        tenant.id,
+        "SELECT customer_id, points, growth, tier, pending FROM loyalty_account "
+        "WHERE tenant_id = {} AND customer_id IN (" + ", ".join("{}" for _ in customer_ids) + ")",
+        tenant.id,
+        *customer_ids,
+    )
     return {
         UUID(str(r["customer_id"])): (
             int(r["points"]),
