@@ -133,7 +133,11 @@ async def test_requests_never_fail_while_redis_is_away(
     assert log.count("Redis back for rate limits") == 1
     assert log.count("Redis unavailable for event delivery kicks") == 1
     assert log.count("Redis unavailable for invalidations") == 1
-    assert log.count("Redis unavailable for the invalidation channel") == 1
+    # The subscription may be lost once more while Redis comes back (it failed so in 1 run of
+    # about 15, each time after the outage had ended): still never per request.
+    assert 1 <= log.count("Redis unavailable for the invalidation channel") <= 2, [
+        line for line in log.splitlines() if "invalidation channel" in line
+    ]
     assert "Traceback" not in log and "Internal Server Error" not in log, log[-3000:]
 
 
