@@ -3,4 +3,5 @@ benchmarks start the worker this way, with the same interpreter)."""
 
 from api.cli import run
 
-run()
+if __name__ == "__main__":
+    run()
