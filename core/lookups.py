@@ -90,6 +90,7 @@ class StaffFacts:
 
 
 TENANT_CACHE_SECONDS = 5.0
+_MISSING: Any = object()  # ``None`` is a cached answer (no such tenant)
 # unknown slugs are remembered too (``None``): the bound keeps a scan of made-up slugs small
 _tenants: TLRUCache[str, TenantInfo | None] = bounded(TENANT_CACHE_SECONDS)
 
@@ -104,8 +105,9 @@ async def find_tenant(slug: str) -> TenantInfo | None:
 
     if not re.fullmatch(r"[a-z][a-z0-9-]{1,62}", slug or ""):
         return None
-    if slug in _tenants:
-        return _tenants[slug]
+    hit = _tenants.get(slug, _MISSING)
+    if hit is not _MISSING:
+        return hit
     row = await Tenant.select().where(Tenant.slug == slug).first()
     found = TenantInfo.from_row(dict(row)) if row and row["status"] == "active" else None
     _tenants[slug] = found

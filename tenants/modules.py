@@ -24,7 +24,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.plugins import PluginRuntime
 from core.tables import Store, Tenant, TenantModule
 from core.validation import convert
-from tenants.service import forget_tenant, get_tenant
+from tenants.service import forget_tenant_everywhere, get_tenant
 
 __all__ = [
     "ModuleStatus",
@@ -78,8 +78,7 @@ async def set_allowed_modules(
         settings = dict(json_value(row["settings"] if row else None, {}))
         settings["modules_allowed"] = sorted(plugin_ids) if plugin_ids is not None else None
         await Tenant.update({Tenant.settings: json_text(settings)}).where(Tenant.id == tenant.id)
-    forget_tenant(tenant.id)
-    forget_tenant(tenant.slug)
+    await forget_tenant_everywhere(tenant)  # other processes keep a tenant long: tell them
 
 
 def _check_installed(runtime: PluginRuntime, plugin_id: str) -> None:

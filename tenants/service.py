@@ -115,8 +115,11 @@ def forget_tenant(key: str | UUID | None = None) -> None:
     if key is None:
         _cache.clear()
         return
-    hit = _cache.pop(str(key), None)
-    if hit is not None:  # the same entry under its other name
+    text = str(key)
+    hit = _cache.pop(text, None)
+    if hit is None:  # its other name may still be cached (the two leave the LRU separately)
+        hit = next((t for t in list(_cache.values()) if text in (str(t.id), t.slug)), None)
+    if hit is not None:
         _cache.pop(str(hit.id), None)
         _cache.pop(hit.slug, None)
 

@@ -87,6 +87,7 @@ class PluginRuntime:
         self._channels: dict[frozenset[str], ChannelSet] = {}
         self._segment_fields: dict[frozenset[str], Mapping[str, SegmentField]] = {}
         self.use_cache = True
+        self._generation = 0
 
     # -- enabled sets ----------------------------------------------------------------------
 
@@ -94,6 +95,7 @@ class PluginRuntime:
         hit = self._states.get(tenant_id)
         if self.use_cache and hit is not None:
             return hit
+        generation = self._generation
         async with tenant_tx(tenant_id, write=False):
             rows = await TenantModule.select()
         states = {
@@ -109,7 +111,10 @@ class PluginRuntime:
             )
             for r in rows
         }
-        self._states[tenant_id] = states
+        if (
+            generation == self._generation
+        ):  # a read that began before an invalidation may predate it
+            self._states[tenant_id] = states
         return states
 
     async def enabled(self, tenant_id: UUID, store_id: UUID | None = None) -> frozenset[str]:
@@ -138,6 +143,7 @@ class PluginRuntime:
         return value
 
     def invalidate(self, tenant_id: UUID | None = None) -> None:
+        self._generation += 1
         if tenant_id is None:
             self._states.clear()
             self._settings.clear()
@@ -375,7 +381,7 @@ class PluginRuntime:
                         now + self.cooldown,
                     )
                 await TenantModule.update(values).where(TenantModule.id == row["id"])
-        self.invalidate(tenant.id)
+        await self.publish_invalidation(tenant.id)  # a suspension holds in every process
 
     async def record_success(self, tenant: TenantInfo, plugin_id: str) -> None:
         state = (await self.states(tenant.id)).get(plugin_id)
@@ -384,7 +390,7 @@ class PluginRuntime:
                 await TenantModule.update({TenantModule.failure_count: 0}).where(
                     TenantModule.plugin_id == plugin_id
                 )
-            self.invalidate(tenant.id)
+            await self.publish_invalidation(tenant.id)
 
 
 def _accepting(fn: Callable[..., Any], argnames: tuple[str, ...]) -> Callable[..., Any]:

@@ -73,3 +73,15 @@ def test_entries_whose_changes_are_heard_stay_long_and_fall_back_when_not() -> N
     assert b not in cache
     now[0] = 600.1
     assert a not in cache
+
+
+async def test_forgetting_a_tenant_by_one_name_drops_the_other_even_if_it_left_first(tenant):
+    """The id and slug entries leave the LRU separately: forgetting by the name that left
+    still drops the other (else a suspended tenant's id entry would outlive the notice)."""
+    from tenants.service import _cache, forget_tenant, get_tenant
+
+    await get_tenant(tenant.id)  # cached under both names
+    assert str(tenant.id) in _cache and tenant.slug in _cache
+    _cache.pop(tenant.slug)  # as if evicted
+    forget_tenant(tenant.slug)
+    assert str(tenant.id) not in _cache

@@ -488,14 +488,13 @@ class CalendarMutation:
         self, info: Info, input: Annotated[CalendarSettingsSetInput, arg("The changes.")]
     ) -> CalendarSettingsSetPayload:
         from core.calendars import set_calendar_settings
-        from tenants.service import forget_tenant
+        from tenants.service import forget_tenant_everywhere
 
         tenant, actor = context_of(info).caller()
 
         async def run() -> Any:
             updated = await set_calendar_settings(tenant, actor, input_data(input))
-            forget_tenant(tenant.id)
-            forget_tenant(tenant.slug)
+            await forget_tenant_everywhere(tenant)  # every process: they keep tenants long
             return updated
 
         updated, errors = await attempt(run)
