@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import logging
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -242,33 +243,14 @@ async def _run(scope: Scope, headers: dict[str, str], body: GraphQLBody, request
     return _json(payload, headers={"X-Request-Id": request_id})
 
 
-# strawberry's GraphiQL page loads React and GraphiQL from unpkg, which offline machines (and
-# many stores' networks in mainland China) cannot reach: the same files, byte for byte (the
-# page's subresource-integrity hashes still match), are served from /static/graphiql/.
-_UNPKG = "https:" + "//unpkg.com/"  # what strawberry's page names; never fetched from here
-_GRAPHIQL_ASSETS = {
-    "react@18.2.0/umd/react.production.min.js": "react.production.min.js",
-    "react-dom@18.2.0/umd/react-dom.production.min.js": "react-dom.production.min.js",
-    "js-cookie@3.0.5/dist/js.cookie.min.js": "js.cookie.min.js",
-    "graphiql@3.8.3/graphiql.min.css": "graphiql.min.css",
-    "@graphiql/plugin-explorer@1.0.2/dist/style.css": "plugin-explorer.css",
-    "graphiql@3.8.3/graphiql.min.js": "graphiql.min.js",
-    "@graphiql/plugin-explorer@1.0.2/dist/index.umd.js": "plugin-explorer.umd.js",
-}
-
-
 @functools.cache
 def graphiql_html() -> str:
-    """GraphiQL with every asset local (a test fails if any external URL is left)."""
-    from strawberry.http.ides import get_graphql_ide_html
-
-    html = get_graphql_ide_html("graphiql")
-    for path, local in _GRAPHIQL_ASSETS.items():
-        remote = _UNPKG + path
-        if remote not in html:  # strawberry moved to other versions: vendor them again
-            raise RuntimeError(f"GraphiQL no longer loads {remote}; update core/pages/static")
-        html = html.replace(remote, f"/static/graphiql/{local}")
-    return html.replace('crossorigin="anonymous"', "")
+    """GraphiQL with every asset local: ``graphiql.html`` is strawberry's GraphiQL page with
+    its script and style URLs pointing at the same files, byte for byte, vendored under
+    ``/static/graphiql/`` (``core/pages/static/graphiql/VERSIONS.json``; the page's integrity
+    hashes still match). Offline tills and many stores' networks in mainland China reach no
+    CDN, so nothing is fetched from one, and a test fails if the page names any."""
+    return (Path(__file__).parent / "graphiql.html").read_text(encoding="utf-8")
 
 
 def _graphiql() -> Reply:
