@@ -133,6 +133,20 @@ def _serve(
     return subprocess.Popen(args, env=env)  # noqa: S603 - our own interpreter and module
 
 
+def _healthy(port: int) -> None:
+    """Wait (up to 30 s) until the server on ``port`` answers ``/health``."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not come up")
+        time.sleep(0.3)
+
+
 def _wait(url: str, key: str, phone: str, query: str = QUERY) -> dict[str, object]:
     deadline = time.monotonic() + 30
     while True:
@@ -386,16 +400,7 @@ end
             )
         try:
             url = "http://127.0.0.1:8713/graphql"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get("http://127.0.0.1:8713/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not come up")
-                time.sleep(0.3)
+            _healthy(8713)
             result = _wrk(url, script, seconds, connections)
             ended = time.monotonic()
             while True:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api.bench.http import WrkResult, _serve, _wrk
+from api.bench.http import WrkResult, _healthy, _serve, _wrk
 
 __all__ = ["bench_tenants"]
 
@@ -276,8 +276,6 @@ def bench_tenants(
 ) -> None:
     import shutil
 
-    import httpx
-
     from core.config import get_settings
 
     if shutil.which("wrk") is None:
@@ -306,16 +304,7 @@ def bench_tenants(
         server = _serve("api.app:create_app", 8714, env)
         try:
             url = "http://127.0.0.1:8714/graphql"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get("http://127.0.0.1:8714/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not come up")
-                time.sleep(0.3)
+            _healthy(8714)
             _check(url, seeded)
             started_rss = _rss_mib(server.pid)
             for name, (group, script) in scripts.items():
