@@ -133,8 +133,7 @@ on_invalidation("tenant", _forget_published)
 
 async def forget_tenant_everywhere(tenant: TenantInfo) -> None:
     """Drop the tenant from every process's cache (here at once; elsewhere over Redis)."""
-    forget_tenant(tenant.id)
-    forget_tenant(tenant.slug)
+    forget_tenant(tenant.id)  # both names go (a second call by slug would only scan)
     await publish_invalidation("tenant", str(tenant.id))
 
 
