@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from typing import Any
 
 from litestar import Litestar, Router
@@ -12,6 +11,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
 from api.admin import admin_exception_handlers, admin_openapi_components, admin_router
+from api.collector import Collector
 from api.graphql.http import graphql_endpoint
 from api.graphql.ratelimit import RateLimiter
 from api.graphql.schema import SchemaRegistry
@@ -82,14 +82,15 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         }
     )
     tasks: list[asyncio.Task[None]] = []
+    collector = Collector()
 
     async def startup() -> None:
         install_masking()
         await open_database(settings)
         # Everything loaded so far (schemas, plugins, modules) lives as long as the process:
         # keep it out of the collector's generations, so collections stay short under load.
-        gc.collect()
-        gc.freeze()
+        collector.start()
+        tasks.append(asyncio.create_task(collector.run()))
         if not background:
             return
         if settings.redis_url:
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await state.rate_limiter.close()
         await close_redis()
         await close_database()
 

@@ -188,12 +188,64 @@ async def test_rate_limits_hold_across_workers_in_redis(tenant):
     if not url:
         pytest.skip("needs REDIS_URL")
     key = f"cred:test:{uuid.uuid4()}"
-    worker_a = RateLimiter("2/minute", "100/minute", url)
-    worker_b = RateLimiter("2/minute", "100/minute", url)
-    await worker_a.hit([key])
-    await worker_b.hit([key])
-    with pytest.raises(RateLimited):
+    worker_a = RateLimiter("10/minute", "100/minute", url)
+    worker_b = RateLimiter("10/minute", "100/minute", url)
+    try:
+        for _ in range(4):
+            await worker_a.hit([key])
+        for _ in range(6):
+            await worker_b.hit([key])
+        await worker_a.flush()  # what the next flush interval does on its own
+        await worker_b.flush()
+        with pytest.raises(RateLimited):  # B's count is 10 (no lag): it asks, and is refused
+            await worker_b.hit([key])
+        # A last heard 4: its eleventh hit is accepted (the one-interval lag the limiter allows,
+        # at most the hits A takes in one interval), and its next flush brings it up to date.
         await worker_a.hit([key])
+        await worker_a.flush()
+        with pytest.raises(RateLimited):
+            await worker_a.hit([key])
+    finally:
+        await worker_a.close()
+        await worker_b.close()
+
+
+async def test_the_next_flush_interval_shares_the_hits_without_being_asked(tenant):
+    import asyncio
+    import os
+    import uuid
+
+    import api.graphql.ratelimit as ratelimit
+    from api.graphql.ratelimit import RateLimited, RateLimiter
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("needs REDIS_URL")
+    key = f"cred:test:{uuid.uuid4()}"
+    worker_a = RateLimiter("10/minute", "100/minute", url)
+    worker_b = RateLimiter("10/minute", "100/minute", url)
+    try:
+        for _ in range(8):
+            await worker_a.hit([key, f"tenant:{key}"])
+        await asyncio.sleep(ratelimit.FLUSH_SECONDS * 3)
+        await worker_b.hit([key])  # 9 and 10: B's first hits are far from the limit for B…
+        await worker_b.hit([key])
+        await asyncio.sleep(ratelimit.FLUSH_SECONDS * 3)
+        with pytest.raises(RateLimited):  # …but after one interval A sees them
+            await worker_a.hit([key])
+        with pytest.raises(RateLimited):
+            await worker_b.hit([key])
+        shared = (await worker_b.shared.add([(f"mendian/tenant:{key}/{_window(60)}", 0, 60)]))[0]
+        assert shared == 8  # the tenant's counter is shared in the same round trips
+    finally:
+        await worker_a.close()
+        await worker_b.close()
+
+
+def _window(span: int) -> int:
+    import time
+
+    return int(time.time() // span)
 
 
 async def test_statements_do_not_grow_with_page_size(
@@ -237,25 +289,30 @@ async def test_rate_limiter_batches_far_from_the_limit_and_checks_near_it(monkey
     import api.graphql.ratelimit as ratelimit
     from api.graphql.ratelimit import RateLimited, RateLimiter
 
-    monkeypatch.setattr(ratelimit, "FLUSH_SECONDS", 60.0)  # no time-based flush in this test
+    monkeypatch.setattr(ratelimit, "FLUSH_SECONDS", 60.0)  # no background flush in this test
     limiter = RateLimiter("50/minute", "1000/minute", None)
-    calls = 0
-    original = limiter.storage.incr
+    calls: list[int] = []
+    original = limiter.shared.add
 
-    async def counting(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        return await original(*args, **kwargs)
+    async def counting(counters):
+        calls.append(len(counters))
+        return await original(counters)
 
-    limiter.storage.incr = counting  # type: ignore[method-assign]
+    limiter.shared.add = counting  # type: ignore[method-assign]
     for _ in range(40):
-        await limiter.hit(["cred:k"])
-    assert calls == 1  # one shared update for 40 hits far from the limit
+        await limiter.hit(["cred:k", "tenant:t"])
+    assert calls == []  # far from the limit no hit waits for the shared count
+    await limiter.flush()
+    assert calls == [2]  # both keys' 40 hits in one round trip
     for _ in range(10):
-        await limiter.hit(["cred:k"])
-    assert calls == 11  # near the limit (≥ 80 %) every hit is checked against the shared count
+        await limiter.hit(["cred:k", "tenant:t"])
+    assert calls == [2] + [1] * 10  # near the limit (> 80 %) every hit waits, for that key only
     with pytest.raises(RateLimited):
-        await limiter.hit(["cred:k"])
+        await limiter.hit(["cred:k", "tenant:t"])
+    await limiter.flush()
+    assert calls[-1] == 1  # the tenant's hits since, shared; nothing is flushed twice
+    assert (await original([("mendian/tenant:t/" + str(_window(60)), 0, 60)])) == [51]
+    await limiter.close()
 
 
 # --- fragment bombs (issue 17, finding 1) ---------------------------------------------------

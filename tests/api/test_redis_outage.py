@@ -149,7 +149,6 @@ async def test_rate_limiter_counts_locally_while_redis_is_away_and_shares_it_aft
     import api.graphql.ratelimit as ratelimit
     from api.graphql.ratelimit import RateLimited, RateLimiter
 
-    monkeypatch.setattr(ratelimit, "FLUSH_SECONDS", 0.0)  # every hit goes to Redis (if up)
     redis = RedisServer(tmp_path)
     redis.start()
     try:
@@ -157,19 +156,25 @@ async def test_rate_limiter_counts_locally_while_redis_is_away_and_shares_it_aft
         other_worker = RateLimiter("10/hour", "1000/hour", redis.url)
         await (await redis.client()).aclose()
         await limiter.hit(["cred:k"])
+        await limiter.flush()
         redis.kill()
         for _ in range(4):
             await limiter.hit(["cred:k"])  # no exception: counted in this process
+            await limiter.flush()
         redis.start()
         shared = await redis.client()  # a fresh Redis: the first hit was lost with the old one
         await asyncio.sleep(ratelimit.REDIS_RETRY_SECONDS)
         for _ in range(5):
             await limiter.hit(["cred:k"])
+        await limiter.flush()
         (counter,) = [k async for k in shared.scan_iter("*cred:k*")]
         assert int(await shared.get(counter)) == 9  # the 4 counted locally were added
         await other_worker.hit(["cred:k"])  # the tenth
+        await other_worker.flush()  # what its next flush interval does
         with pytest.raises(RateLimited):
             await other_worker.hit(["cred:k"])  # the other worker sees all of them
+        await limiter.close()
+        await other_worker.close()
         await shared.aclose()
     finally:
         redis.stop()
