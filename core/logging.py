@@ -31,6 +31,9 @@ def install_masking() -> None:
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.INFO)
+    saq = logging.getLogger("saq")
+    if saq.level == logging.NOTSET:  # one INFO line per enqueued job: per sale, in the API
+        saq.setLevel(logging.WARNING)
     for handler in root.handlers:
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())
