@@ -269,7 +269,9 @@ async def _give_back(pool: Any, connection: Any, *, broken: bool) -> None:
             if not _closed(connection):
                 await asyncio.wait_for(connection.close(), POOL_CLOSE_SECONDS)
             return
-        await asyncio.wait_for(pool.release(connection), POOL_CLOSE_SECONDS)
+        # asyncpg's own timeout, not wait_for: on Python 3.11 wait_for wraps the release in a
+        # Task, one more task per transaction on the hot path.
+        await pool.release(connection, timeout=POOL_CLOSE_SECONDS)
     except BaseException as exc:  # a release that fails (reset on a dying connection) …
         with suppress(Exception):
             connection.terminate()  # … still frees the pool's slot
@@ -368,6 +370,16 @@ class ResilientPostgresEngine(PostgresEngine):
         return response
 
 
+async def _keep_session(connection: Any) -> None:
+    """The pool's reset on release: nothing beyond asyncpg's own (an open transaction is rolled
+    back). Its default sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` —
+    one more round trip per transaction — to undo session state, and Mendian keeps none: the
+    tenant is set per transaction (``set_config(…, true)``), locks are transaction locks, no
+    LISTEN, no held cursors, no session ``SET`` (the rules of PgBouncer's transaction pooling,
+    which Mendian also runs behind). ``tests/core/test_db_sessions.py`` checks a released
+    connection carries no tenant."""
+
+
 class Database:
     """The engines of one deployment: the app's (RLS-bound role) and the owner's (migrations)."""
 
@@ -399,6 +411,7 @@ class Database:
                 max_size=self.settings.db_pool_size,
                 timeout=CONNECT_SECONDS,
                 command_timeout=COMMAND_SECONDS,
+                reset=_keep_session,
             )
 
     async def stop(self) -> None:
@@ -479,12 +492,18 @@ def _numbered(sql: str) -> str:
     return "".join(out)
 
 
+def _begin_read(tenant_id: UUID) -> str:
+    if not isinstance(tenant_id, UUID):
+        raise TypeError(f"tenant id must be a UUID, not {type(tenant_id).__name__}")
+    return f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', '{tenant_id}', true)"
+
+
 async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, Any]]:
     """One read-only statement in its own tenant transaction: the hot-path shortcut.
 
     Same isolation as :func:`tenant_tx` (on PostgreSQL ``app.tenant_id`` is set in the
     transaction and RLS applies), without the ORM's per-query cost: straight on the pool,
-    ``BEGIN READ ONLY; set_config; <sql>; COMMIT``. ``sql`` uses ``{}`` placeholders and must
+    ``BEGIN READ ONLY; set_config`` (one round trip), ``<sql>``, ``COMMIT``. ``sql`` uses ``{}`` placeholders and must
     filter on ``tenant_id`` itself (SQLite has no RLS).
     """
     engine = get_database().engine
@@ -495,12 +514,19 @@ async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, A
     conn = await _acquire(pool)
     broken = False
     try:
-        async with conn.transaction(readonly=True):
-            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
+        # BEGIN and the tenant in one round trip (a simple query of two statements; the id is a
+        # UUID, so its text is safe to inline), the read, COMMIT: three, where asyncpg's
+        # transaction() with a separate set_config takes four.
+        await conn.execute(_begin_read(tenant_id))
+        try:
             rows = await conn.fetch(_numbered(sql), *args)
-    except Exception as exc:
-        broken = _lost(exc, conn)
-        if broken:
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+    except BaseException as exc:
+        broken = not isinstance(exc, Exception) or _lost(exc, conn)  # cancelled: state unknown
+        if broken and isinstance(exc, Exception):
             raise _unavailable(exc) from exc  # a read: nothing to replay
         raise
     finally:

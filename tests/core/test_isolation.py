@@ -155,3 +155,43 @@ async def test_tenant_read_is_scoped_by_rls_too(db, tenant, other_tenant, owner)
     if db.is_postgres:
         unfiltered = await tenant_read(tenant.id, "SELECT id FROM customer")
         assert [r["id"] for r in unfiltered] == [mine.id]
+
+
+async def test_a_released_connection_carries_no_tenant_nor_transaction(
+    pg_only, tenant, other_tenant, owner
+):
+    """The pool skips asyncpg's per-release reset query (core.db._keep_session): nothing of a
+    request may outlive its transaction on the connection — not the tenant, not the transaction,
+    not after a failed read either."""
+    from core.db import tenant_read
+
+    mine = await create_customer(tenant, owner, {"name": "mine"})
+    pool = pg_only.engine.pool
+    await tenant_read(tenant.id, "SELECT id FROM customer WHERE tenant_id = {}", tenant.id)
+    async with tenant_tx(tenant.id, write=False):
+        await fetch("SELECT id FROM customer")
+    with pytest.raises(Exception, match="division by zero"):
+        await tenant_read(tenant.id, "SELECT 1 / 0 FROM customer WHERE tenant_id = {}", tenant.id)
+    seen = []
+    connections = [await pool.acquire() for _ in range(pool.get_size())]
+    try:
+        for conn in connections:
+            assert not conn.is_in_transaction()
+            setting = await conn.fetchval("SELECT current_setting('app.tenant_id', true)")
+            assert setting in (None, "")
+            # so with RLS, a query that forgets the tenant sees nobody's rows
+            seen += await conn.fetch("SELECT id FROM customer WHERE id = $1", mine.id)
+    finally:
+        for conn in connections:
+            await pool.release(conn)
+    assert seen == []
+    # and the next read of another tenant is scoped to it alone
+    rows = await tenant_read(other_tenant.id, "SELECT id FROM customer")
+    assert mine.id not in {r["id"] for r in rows}
+
+
+async def test_tenant_read_refuses_a_tenant_id_that_is_not_a_uuid(pg_only, tenant):
+    from core.db import tenant_read
+
+    with pytest.raises(TypeError):
+        await tenant_read(f"{tenant.id}', false); --", "SELECT 1")  # type: ignore[arg-type]
