@@ -375,9 +375,9 @@ async def _keep_session(connection: Any) -> None:
     back). Its default sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` —
     one more round trip per transaction — to undo session state, and Mendian keeps none: the
     tenant is set per transaction (``set_config(…, true)``), locks are transaction locks, no
-    LISTEN, no held cursors, no session ``SET`` (the rules of PgBouncer's transaction pooling,
-    which Mendian also runs behind). ``tests/core/test_db_sessions.py`` checks a released
-    connection carries no tenant."""
+    LISTEN, no held cursors, no session ``SET`` (the rules of PgBouncer's transaction pooling).
+    ``tests/core/test_isolation.py`` checks that released connections carry no tenant and no
+    transaction, after reads that succeeded, failed and were cancelled."""
 
 
 class Database:
@@ -495,7 +495,8 @@ def _numbered(sql: str) -> str:
 def _begin_read(tenant_id: UUID) -> str:
     if not isinstance(tenant_id, UUID):
         raise TypeError(f"tenant id must be a UUID, not {type(tenant_id).__name__}")
-    return f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', '{tenant_id}', true)"
+    text = str(UUID(int=tenant_id.int))  # a plain UUID's text, whatever subclass came in
+    return f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', '{text}', true)"
 
 
 async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -503,29 +504,33 @@ async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, A
 
     Same isolation as :func:`tenant_tx` (on PostgreSQL ``app.tenant_id`` is set in the
     transaction and RLS applies), without the ORM's per-query cost: straight on the pool,
-    ``BEGIN READ ONLY; set_config`` (one round trip), ``<sql>``, ``COMMIT``. ``sql`` uses ``{}`` placeholders and must
-    filter on ``tenant_id`` itself (SQLite has no RLS).
+    ``BEGIN READ ONLY; set_config`` (one round trip), ``<sql>``, ``COMMIT``. ``sql`` uses
+    ``{}`` placeholders and must filter on ``tenant_id`` itself (SQLite has no RLS).
     """
     engine = get_database().engine
     pool = getattr(engine, "pool", None)
     if isinstance(engine, SQLiteEngine) or pool is None or current_tenant.get() is not None:
         async with tenant_tx(tenant_id, write=False):
             return await fetch(sql, *args)
+    begin = _begin_read(tenant_id)
     conn = await _acquire(pool)
     broken = False
     try:
         # BEGIN and the tenant in one round trip (a simple query of two statements; the id is a
         # UUID, so its text is safe to inline), the read, COMMIT: three, where asyncpg's
         # transaction() with a separate set_config takes four.
-        await conn.execute(_begin_read(tenant_id))
+        await conn.execute(begin)
         try:
             rows = await conn.fetch(_numbered(sql), *args)
-        except BaseException:
-            await conn.execute("ROLLBACK")
+        except Exception:  # the statement failed: end the transaction, report the failure
+            with suppress(Exception):  # (a lost connection is found by _lost below)
+                await conn.execute("ROLLBACK")
             raise
         await conn.execute("COMMIT")
     except BaseException as exc:
-        broken = not isinstance(exc, Exception) or _lost(exc, conn)  # cancelled: state unknown
+        # Cancelled (or a timeout) mid-statement: the connection's state is unknown, so it is
+        # terminated rather than pooled; the cancellation itself goes on up.
+        broken = not isinstance(exc, Exception) or _lost(exc, conn)
         if broken and isinstance(exc, Exception):
             raise _unavailable(exc) from exc  # a read: nothing to replay
         raise

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from croniter import croniter
 
@@ -146,7 +146,7 @@ class DeliveryKicker:
     """With Redis: once a transaction that wrote events commits, enqueue that tenant's delivery
     job right away instead of waiting for the minute pump (which stays as the safety net).
 
-    Per tenant and second, one immediate job (key ``deliver:<tenant>:<second>``) at the first
+    Per tenant and second, one immediate job (key ``deliver:<tenant>:<second>:<process>``) at the first
     commit, and at a second commit in the same second one trailing job scheduled for the next
     second: that commit may land after the immediate job has drained, and the trailing job
     starts after it. A lone commit costs one enqueue (over 10,000 tenants nearly every sale is
@@ -159,6 +159,9 @@ class DeliveryKicker:
         self.queue = queue
         self._pending: set[asyncio.Task[None]] = set()
         self._kicked: dict[UUID, tuple[int, bool]] = {}  # tenant → last second, trailing queued
+        # The immediate job's key is this process's: another process's lone commit in the same
+        # second (which enqueues no trailing job) must not find its kick taken by ours.
+        self.process = uuid4().hex[:8]
         self._outage = OutageLog("event delivery kicks", "the worker's minute pump delivers")
 
     def __call__(self, tenant_id: UUID) -> None:
@@ -180,7 +183,7 @@ class DeliveryKicker:
         key, scheduled = (
             (f"deliver:{tenant_id}:{second + 1}:trailing", second + 1)
             if trailing
-            else (f"deliver:{tenant_id}:{second}", 0)
+            else (f"deliver:{tenant_id}:{second}:{self.process}", 0)
         )
         try:
             await asyncio.wait_for(

@@ -3,12 +3,13 @@
 Fixed windows, each counted in one shared counter (Redis with ``REDIS_URL``, else in-process).
 A Redis round trip on every request would cost a third of the API's throughput, so each worker
 counts locally and adds its hits to the shared counters in the background, every
-``FLUSH_SECONDS``, all keys in one pipelined round trip. Far from the limit a request never
+``FLUSH_SECONDS``, all keys in one script call (one round trip). Far from the limit a request never
 waits for Redis. Once a worker's count of a key (the shared total at its last flush plus its
 own hits since) passes ``NEAR`` of the limit, every hit on that key waits for the shared count
 — all of a request's near keys in one round trip — and is refused past the limit. So the limit
-holds across workers, exceeded at most by the hits each worker accepted in one flush interval
-while its count was below ``NEAR`` (a worker's count lags the others by one interval).
+holds across workers, exceeded at most by what each worker accepts of a key before its next
+flush of that key brings its count up to date: at most one flush interval's hits, and never
+more than ``NEAR`` of the limit.
 
 While Redis is away, a request never fails for it: each worker counts its own hits (so each
 enforces the full limit alone), tries Redis again every ``REDIS_RETRY_SECONDS``, and adds the
@@ -28,6 +29,8 @@ from typing import Protocol
 import redis.asyncio as redis_asyncio
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 
 from core.redis import REDIS_ERRORS, OutageLog, client_options
@@ -53,6 +56,7 @@ class RateLimited(Exception):
 class _Counter:
     name: str  # the shared counter's key: the limit key and its window
     span: int  # the window's length in seconds (the shared counter expires with it)
+    ends: float = 0.0  # when its window ends
     known: int = 0  # the shared total at the last flush
     pending: int = 0  # local hits not yet added to it
     unshared: int = 0  # hits counted here while Redis was away, added to it once it is back
@@ -100,6 +104,10 @@ class _RedisCounts:
                     **client_options(),
                     "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
                     "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                    # no second try: a script that ran but timed out would count twice, and a
+                    # hit near the limit would wait past REDIS_TIMEOUT_SECONDS
+                    "retry": Retry(NoBackoff(), 0),
+                    "retry_on_error": [],
                 },
             )
             found = self._clients[loop] = (client, client.register_script(_ADD))
@@ -153,7 +161,7 @@ class RateLimiter:
             item = self.items[min(position, 1)]
             span = item.get_expiry()
             window = int(now // span)
-            counter = self._counter(f"mendian/{key}/{window}", span)
+            counter = self._counter(f"mendian/{key}/{window}", span, now)
             counter.pending += 1
             if counter.known + counter.pending > item.amount * NEAR:
                 near.append((key, counter, item, (window + 1) * span - now))
@@ -182,14 +190,23 @@ class RateLimiter:
         await self.flush()
         await self.shared.close()
 
-    def _counter(self, name: str, span: int) -> _Counter:
+    def _counter(self, name: str, span: int, now: float) -> _Counter:
         counter = self._counters.get(name)
         if counter is None:
-            if len(self._counters) >= MAX_COUNTERS:  # past windows first: they were added first
-                for old in list(self._counters)[: MAX_COUNTERS // 2]:
-                    del self._counters[old]
-            counter = self._counters[name] = _Counter(name, span)
+            if len(self._counters) >= MAX_COUNTERS:
+                self._forget(now)
+            counter = self._counters[name] = _Counter(name, span, ends=(now // span + 1) * span)
         return counter
+
+    def _forget(self, now: float) -> None:
+        """Bound the counters: ended windows go first, then the oldest current ones (each then
+        starts again from the shared count at its next flush); never one with hits owed."""
+        keep = {n: c for n, c in self._counters.items() if c.ends > now or n in self._dirty}
+        if len(keep) >= MAX_COUNTERS:
+            clean = [n for n in keep if n not in self._dirty]
+            for name in clean[: len(keep) - MAX_COUNTERS // 2]:
+                del keep[name]
+        self._counters = keep
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(FLUSH_SECONDS)
@@ -200,27 +217,42 @@ class RateLimiter:
 
     async def _flush(self, counters: Sequence[_Counter], now: float) -> list[int]:
         """The counters' shared totals after adding their pending hits (local ones while Redis
-        is away)."""
+        is away). Flushes may overlap (the background one and a near-limit hit's): each takes
+        what it sends out of the counters first, and gives it back if it cannot send it."""
         hits = [counter.pending for counter in counters]
+        owed = [counter.unshared for counter in counters]
         for counter in counters:
-            counter.pending = 0
+            counter.pending = counter.unshared = 0
         if now >= self._away_until:
             try:
                 totals = await self.shared.add(
                     [
-                        (counter.name, own + counter.unshared, counter.span)
-                        for counter, own in zip(counters, hits, strict=True)
+                        (counter.name, own + extra, counter.span)
+                        for counter, own, extra in zip(counters, hits, owed, strict=True)
                     ]
                 )
-            except REDIS_ERRORS as exc:
+            except BaseException as exc:
+                self._count_locally(counters, hits, owed)
+                if not isinstance(exc, REDIS_ERRORS):
+                    raise
                 self._away_until = now + REDIS_RETRY_SECONDS
                 self._outage.failed(exc)
             else:
                 self._outage.ok()
                 for counter, total in zip(counters, totals, strict=True):
-                    counter.known, counter.unshared = total, 0
+                    counter.known = max(counter.known, total)
                 return totals
-        for counter, own in zip(counters, hits, strict=True):
-            counter.known += own  # counted here, and owed to the shared counter
-            counter.unshared += own
+        else:
+            self._count_locally(counters, hits, owed)
         return [counter.known for counter in counters]
+
+    def _count_locally(
+        self, counters: Sequence[_Counter], hits: Sequence[int], owed: Sequence[int]
+    ) -> None:
+        """Redis is away: the hits count here, and stay owed to the shared counter (the counter
+        stays due, so the first flush after Redis is back sends them)."""
+        for counter, own, extra in zip(counters, hits, owed, strict=True):
+            counter.known += own
+            counter.unshared += own + extra
+            if counter.unshared:
+                self._dirty[counter.name] = counter

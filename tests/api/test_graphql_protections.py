@@ -188,6 +188,7 @@ async def test_rate_limits_hold_across_workers_in_redis(tenant):
     if not url:
         pytest.skip("needs REDIS_URL")
     key = f"cred:test:{uuid.uuid4()}"
+    await _clear_of_a_minute_edge()
     worker_a = RateLimiter("10/minute", "100/minute", url)
     worker_b = RateLimiter("10/minute", "100/minute", url)
     try:
@@ -222,6 +223,7 @@ async def test_the_next_flush_interval_shares_the_hits_without_being_asked(tenan
     if not url:
         pytest.skip("needs REDIS_URL")
     key = f"cred:test:{uuid.uuid4()}"
+    await _clear_of_a_minute_edge()
     worker_a = RateLimiter("10/minute", "100/minute", url)
     worker_b = RateLimiter("10/minute", "100/minute", url)
     try:
@@ -246,6 +248,15 @@ def _window(span: int) -> int:
     import time
 
     return int(time.time() // span)
+
+
+async def _clear_of_a_minute_edge() -> None:
+    """The tests' hits must fall in one minute window."""
+    import asyncio
+    import time
+
+    if time.time() % 60 > 55:
+        await asyncio.sleep(60 - time.time() % 60 + 0.1)
 
 
 async def test_statements_do_not_grow_with_page_size(
@@ -290,6 +301,7 @@ async def test_rate_limiter_batches_far_from_the_limit_and_checks_near_it(monkey
     from api.graphql.ratelimit import RateLimited, RateLimiter
 
     monkeypatch.setattr(ratelimit, "FLUSH_SECONDS", 60.0)  # no background flush in this test
+    await _clear_of_a_minute_edge()
     limiter = RateLimiter("50/minute", "1000/minute", None)
     calls: list[int] = []
     original = limiter.shared.add
@@ -299,20 +311,48 @@ async def test_rate_limiter_batches_far_from_the_limit_and_checks_near_it(monkey
         return await original(counters)
 
     limiter.shared.add = counting  # type: ignore[method-assign]
-    for _ in range(40):
-        await limiter.hit(["cred:k", "tenant:t"])
-    assert calls == []  # far from the limit no hit waits for the shared count
-    await limiter.flush()
-    assert calls == [2]  # both keys' 40 hits in one round trip
-    for _ in range(10):
-        await limiter.hit(["cred:k", "tenant:t"])
-    assert calls == [2] + [1] * 10  # near the limit (> 80 %) every hit waits, for that key only
-    with pytest.raises(RateLimited):
-        await limiter.hit(["cred:k", "tenant:t"])
-    await limiter.flush()
-    assert calls[-1] == 1  # the tenant's hits since, shared; nothing is flushed twice
-    assert (await original([("mendian/tenant:t/" + str(_window(60)), 0, 60)])) == [51]
-    await limiter.close()
+    try:
+        for _ in range(40):
+            await limiter.hit(["cred:k", "tenant:t"])
+        assert calls == []  # far from the limit no hit waits for the shared count
+        await limiter.flush()
+        assert calls == [2]  # both keys' 40 hits in one round trip
+        for _ in range(10):
+            await limiter.hit(["cred:k", "tenant:t"])
+        assert calls == [2] + [1] * 10  # near the limit (> 80 %) every hit waits, for that key only
+        with pytest.raises(RateLimited):
+            await limiter.hit(["cred:k", "tenant:t"])
+        await limiter.flush()
+        assert calls[-1] == 1  # the tenant's hits since, shared; nothing is flushed twice
+        assert (await original([("mendian/tenant:t/" + str(_window(60)), 0, 60)])) == [51]
+    finally:
+        await limiter.close()
+
+
+async def test_bounding_the_counters_never_drops_hits_not_yet_shared(monkeypatch):
+    import api.graphql.ratelimit as ratelimit
+    from api.graphql.ratelimit import RateLimiter
+
+    monkeypatch.setattr(ratelimit, "FLUSH_SECONDS", 60.0)
+    monkeypatch.setattr(ratelimit, "MAX_COUNTERS", 4)
+    await _clear_of_a_minute_edge()
+    limiter = RateLimiter("50/minute", "1000/minute", None)
+    try:
+        await limiter.hit(["cred:owed"])
+        for i in range(20):  # far more keys than the bound, all of them owed until the flush
+            await limiter.hit([f"cred:{i}"])
+        await limiter.flush()
+        for i in range(20):  # now shared: the bound applies
+            await limiter.hit([f"cred:more{i}"])
+            await limiter.flush()
+        assert len(limiter._counters) <= 4
+        window = _window(60)
+        totals = await limiter.shared.add(
+            [(f"mendian/cred:owed/{window}", 0, 60), (f"mendian/cred:7/{window}", 0, 60)]
+        )
+        assert totals == [1, 1]
+    finally:
+        await limiter.close()
 
 
 # --- fragment bombs (issue 17, finding 1) ---------------------------------------------------

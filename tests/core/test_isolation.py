@@ -172,6 +172,13 @@ async def test_a_released_connection_carries_no_tenant_nor_transaction(
         await fetch("SELECT id FROM customer")
     with pytest.raises(Exception, match="division by zero"):
         await tenant_read(tenant.id, "SELECT 1 / 0 FROM customer WHERE tenant_id = {}", tenant.id)
+    slow = asyncio.create_task(
+        tenant_read(tenant.id, "SELECT pg_sleep(5) FROM customer WHERE tenant_id = {}", tenant.id)
+    )
+    await asyncio.sleep(0.2)
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
     seen = []
     connections = [await pool.acquire() for _ in range(pool.get_size())]
     try:

@@ -189,7 +189,7 @@ async def test_a_kick_enqueues_an_immediate_and_a_trailing_delivery_once_a_secon
         second = int(time.time())
         kicker(tenant_id)
         await asyncio.gather(*kicker._pending)
-        now = await queue.job(f"deliver:{tenant_id}:{second}")
+        now = await queue.job(f"deliver:{tenant_id}:{second}:{kicker.process}")
         assert now is not None and now.scheduled == 0
         assert await queue.job(f"deliver:{tenant_id}:{second + 1}:trailing") is None
         for _ in range(4):
@@ -198,5 +198,9 @@ async def test_a_kick_enqueues_an_immediate_and_a_trailing_delivery_once_a_secon
         await asyncio.gather(*kicker._pending)
         trailing = await queue.job(f"deliver:{tenant_id}:{second + 1}:trailing")
         assert trailing is not None and trailing.scheduled == second + 1
+        other_process = DeliveryKicker(queue)  # its lone commit in the same second gets its own
+        other_process(tenant_id)
+        await asyncio.gather(*other_process._pending)
+        assert await queue.job(f"deliver:{tenant_id}:{second}:{other_process.process}")
     finally:
         await queue.disconnect()
