@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,12 @@ BACKENDS = ["sqlite"] + (["postgres"] if PG_URL.startswith("postgres") else [])
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from api.graphql import plan_check
+
+    # Every query a test sends is answered by its precompiled plan and by graphql-core, and
+    # the answers compared (servers a test starts inherit the setting).
+    os.environ.setdefault("MENDIAN_GRAPHQL_PLAN_CHECK", "1")
+    plan_check.enabled = os.environ["MENDIAN_GRAPHQL_PLAN_CHECK"] == "1"
     if REQUIRE and "postgres" not in BACKENDS:
         raise pytest.UsageError(
             "MENDIAN_REQUIRE_SERVICES=1 but DATABASE_URL is not a PostgreSQL URL"
@@ -67,6 +73,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _HOME: Path | None = None
+
+
+@pytest.fixture(autouse=True)
+def _plans_answer_as_graphql_core() -> Iterator[None]:
+    """Fails a test during which a query's plan answered differently from graphql-core."""
+    from api.graphql import plan_check
+
+    plan_check.mismatches.clear()
+    yield
+    found, plan_check.mismatches[:] = list(plan_check.mismatches), []
+    assert not found, "precompiled plan and graphql-core answered differently:\n" + "\n".join(found)
 
 
 def test_home() -> Path:
@@ -283,7 +300,10 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> StatementCounter:
     import aiosqlite
     from asyncpg.connection import Connection
 
+    from api.graphql import plan_check
+
     counter = StatementCounter()
+    monkeypatch.setattr(plan_check, "enabled", False)  # it answers each query twice
 
     def counting(original: Any, *, only_without_args: bool = False) -> Any:
         # not async: aiosqlite's execute() returns an awaitable context manager, kept as is

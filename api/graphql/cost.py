@@ -28,7 +28,7 @@ from strawberry.extensions import SchemaExtension
 
 from api.graphql.limits import FragmentMemo
 
-__all__ = ["CostLimit", "query_cost"]
+__all__ = ["CostLimit", "CostOf", "query_cost"]
 
 DEFAULT_PAGE = 20
 
@@ -114,6 +114,51 @@ def query_cost(
         )
     except _TooCostly as exc:
         return exc.cost
+
+
+def _first_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables a ``first`` argument anywhere in the document takes its value from."""
+    names: set[str] = set()
+    pending: list[SelectionSetNode] = [
+        d.selection_set for d in document.definitions if hasattr(d, "selection_set")
+    ]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                for arg in selection.arguments or ():
+                    if arg.name.value == "first" and isinstance(arg.value, VariableNode):
+                        names.add(arg.value.name.value)
+            inner = getattr(selection, "selection_set", None)
+            if inner is not None:
+                pending.append(inner)
+    return tuple(sorted(names))
+
+
+class CostOf:
+    """:func:`query_cost` of one prepared operation, remembered by what it depends on: the
+    limit and the values of the variables its ``first`` arguments take (a look-up without
+    pages costs the same every time, and is counted once)."""
+
+    MEMO = 64  # variable values remembered per operation
+
+    def __init__(self, document: DocumentNode, operation: str | None) -> None:
+        self.document = document
+        self.operation = operation
+        self.names = _first_variables(document)
+        self.known: dict[tuple[Any, ...], int] = {}
+
+    def __call__(self, variables: dict[str, Any] | None, limit: int | None) -> int:
+        given = variables or {}
+        # what _first makes of a value: an int counts as itself, anything else as the default
+        key = (limit, *(v if isinstance(v := given.get(n), int) else None for n in self.names))
+        found = self.known.get(key)
+        if found is None:
+            if len(self.known) >= self.MEMO:
+                self.known.clear()
+            found = self.known[key] = query_cost(
+                self.document, variables, self.operation, limit=limit
+            )
+        return found
 
 
 def cost_error(cost: int, limit: int) -> GraphQLError:

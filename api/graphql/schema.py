@@ -17,6 +17,7 @@ every tenant. Building is synchronous (no await): concurrent requests cannot rac
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 from collections.abc import Iterator
 from decimal import Decimal
@@ -32,6 +33,7 @@ from graphql import (
     NoSchemaIntrospectionCustomRule,
     parse,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import execute as graphql_execute
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import (
@@ -48,9 +50,11 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 from strawberry.utils.str_converters import to_camel_case
 
-from api.graphql.cost import CostLimit, cost_error, query_cost
+from api.graphql import plan_check
+from api.graphql.cost import CostLimit, CostOf, cost_error
 from api.graphql.limits import REQUEST_ERRORS, OperationChoice, limit_rules, request_error
 from api.graphql.operations import CORE_NODES, CoreMutation, CoreQuery, PublicMutation, PublicQuery
+from api.graphql.plan import Plan, compile_plan
 from core.errors import Forbidden, MendianError
 from core.graphql import (
     EXTENSION_POINTS,
@@ -183,7 +187,7 @@ class ModuleSchema(strawberry.Schema):
         self.modules = modules
         self._extra = extra or {}
         self._nodes = nodes or {}
-        self._prepared: dict[tuple[str, str | None], DocumentNode] = {}
+        self._prepared: dict[tuple[str, str | None], tuple[DocumentNode, CostOf, Plan | None]] = {}
         kwargs.setdefault("scalar_overrides", {Decimal: DECIMAL})  # strict digits (issue 17)
         super().__init__(**kwargs)
 
@@ -201,12 +205,14 @@ class ModuleSchema(strawberry.Schema):
     ) -> ExecutionResult:
         """:meth:`execute`, with a fast path for an operation this schema has already run
         through every check: the first time, strawberry parses, validates (depth, aliases,
-        tokens, introspection) and costs it; after that the parsed document is executed by
-        graphql-core directly — the cost, which depends on the variables, is checked each
-        time, with the same error and the same ``extensions.cost`` as the full path."""
+        tokens, introspection) and costs it, and the operation is compiled into a
+        :class:`~api.graphql.plan.Plan`; after that the plan runs it (graphql-core's executor
+        where no plan can be made, see :mod:`api.graphql.plan`). The cost, which depends on
+        the variables, is checked each time, with the same error and the same
+        ``extensions.cost`` as the full path."""
         key = (query, operation_name)
-        document = self._prepared.get(key)
-        if document is None:
+        prepared = self._prepared.get(key)
+        if prepared is None:
             try:
                 result = await self.execute(
                     query,
@@ -219,14 +225,39 @@ class ModuleSchema(strawberry.Schema):
             if result.data is not None and "cost" in (result.extensions or {}):
                 if len(self._prepared) >= PREPARED_OPERATIONS:
                     del self._prepared[next(iter(self._prepared))]
-                self._prepared[key] = parse(query)
+                document = parse(query)
+                plan = compile_plan(self._schema, document, operation_name)
+                self._prepared[key] = (document, CostOf(document, operation_name), plan)
+                if plan is not None and plan_check.enabled:
+                    await plan_check.compare(query, result, plan.run(_fresh(context), variables))
             return result
-        cost = query_cost(document, variables, operation_name, limit=context.cost_limit)
+        document, cost_of, plan = prepared
+        cost = cost_of(variables, context.cost_limit)
         extensions = {"cost": {"requested": cost, "limit": context.cost_limit}}
         if context.cost_limit is not None and cost > context.cost_limit:
             return ExecutionResult(
                 data=None, errors=[cost_error(cost, context.cost_limit)], extensions=extensions
             )
+        if plan is not None:
+            done = await plan.run(context, variables)
+            if plan_check.enabled:
+                await plan_check.compare(
+                    query, done, self._generic(document, variables, _fresh(context), operation_name)
+                )
+        else:
+            done = await self._generic(document, variables, context, operation_name)
+        if done.errors:
+            self.process_errors(done.errors, SimpleNamespace(context=context))
+        return ExecutionResult(data=done.data, errors=done.errors, extensions=extensions)
+
+    async def _generic(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        context: RequestContext,
+        operation_name: str | None,
+    ) -> GraphQLExecutionResult:
+        """graphql-core's executor on a document already validated."""
         outcome = graphql_execute(
             self._schema,
             document,
@@ -235,10 +266,7 @@ class ModuleSchema(strawberry.Schema):
             context_value=context,
             is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # a bool predicate
         )
-        done = await outcome if isawaitable(outcome) else outcome
-        if done.errors:
-            self.process_errors(done.errors, SimpleNamespace(context=context))
-        return ExecutionResult(data=done.data, errors=done.errors, extensions=extensions)
+        return await outcome if isawaitable(outcome) else outcome
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         extra = self._extra.get(type_definition.origin, ())
@@ -260,6 +288,11 @@ class ModuleSchema(strawberry.Schema):
                 getattr(ctx, "request_id", "?"),
                 exc_info=error.original_error,
             )
+
+
+def _fresh(context: RequestContext) -> RequestContext:
+    """The same caller with no DataLoader results yet (a comparison's own reads)."""
+    return dataclasses.replace(context, loaders={})
 
 
 # Built once: graphql-core's validation cache is keyed by the rule classes, so per-request

@@ -92,6 +92,43 @@ async def test_a_prepared_operation_still_meets_the_cost_limit_and_reports_error
     assert [codes(r) for r in refusals] == [["invalid"]] * 2  # typed on both paths
 
 
+def test_a_prepared_operations_cost_is_remembered_by_what_it_depends_on(monkeypatch):
+    """CostOf answers as query_cost for every limit and page size, counting each combination
+    once: the `first` variables (anywhere, fragments too) and the limit are its key."""
+    from graphql import parse
+
+    from api.graphql import cost
+    from api.graphql.cost import CostOf, query_cost
+
+    document = parse(
+        "query($n: Int, $m: Int, $q: String) { a: customers(first: $n, filter: {search: $q}) "
+        "{ nodes { name ...F } } } fragment F on Customer { purchases(first: $m) { nodes { id } } }"
+    )
+    cost_of = CostOf(document, None)
+    assert cost_of.names == ("m", "n")
+    counted = []
+    real = cost.query_cost
+
+    def counting(*args, **kwargs):
+        counted.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cost, "query_cost", counting)
+    for variables, limit in [
+        ({"n": 10, "m": 5, "q": "a"}, 5000),
+        ({"n": 10, "m": 5, "q": "b"}, 5000),  # the search does not change the cost
+        ({"n": 10, "m": 6}, 5000),
+        ({"n": 100, "m": 100}, 5000),  # past the limit: the count where it was passed
+        ({"n": 100, "m": 100}, None),
+        ({"n": "ten"}, 5000),  # not an int: the default page, as query_cost counts it
+        (None, 5000),
+    ]:
+        assert cost_of(variables, limit) == real(document, variables, None, limit=limit)
+    assert len(counted) == 5  # the second search, and no variables after "ten", remembered
+    # customers: 1 + 10 * (nodes: 1 + (name 1 + purchases: 1 + 5 * (nodes: 1 + id 1)))
+    assert query_cost(document, {"n": 10, "m": 5}) == 1 + 10 * (1 + (1 + (1 + 5 * (1 + 1))))
+
+
 async def test_anonymous_callers_get_only_public_operations_and_no_introspection(api):
     schema = await api.gql("{ __schema { types { name } } }")
     assert schema["data"] is None
