@@ -17,6 +17,7 @@ that owns nothing and cannot bypass RLS.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import datetime as dt
 import logging
@@ -60,6 +61,7 @@ __all__ = [
     "json_text",
     "json_value",
     "platform_tx",
+    "read_session",
     "tenant_tx",
 ]
 
@@ -248,11 +250,66 @@ def _reachable() -> None:
         log.warning("database reachable again after %.1f s", time.monotonic() - since)
 
 
+class _Gate:
+    """First come, first served for a pool's connections. asyncpg's pool queues on an
+    ``asyncio.Queue``, whose ``get`` lets a newcomer take a connection just released to a
+    waiter that has not run yet, the waiter going to the back of the queue: under load some
+    requests waited 100-200 ms behind others (p99 of the till's look-up 120 ms, p50 6 ms). Here
+    a released connection's turn is handed to the longest waiter directly, and nobody passes
+    a waiter; every acquisition of the pool (``_acquire`` and ``_give_back``) goes through it."""
+
+    __slots__ = ("free", "waiters")
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def enter(self) -> None:
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self.waiters.append(turn)
+        try:
+            async with asyncio.timeout(ACQUIRE_SECONDS):
+                await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled():
+                self.leave()  # handed a turn just as the wait ended: pass it on
+            else:
+                with suppress(ValueError):
+                    self.waiters.remove(turn)
+            raise
+
+    def leave(self) -> None:
+        while self.waiters:
+            turn = self.waiters.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.free += 1
+
+
+_gates: dict[int, _Gate] = {}  # by id(pool), for the pools Database.start opened
+
+
 async def _acquire(pool: Any) -> Any:
     # Whatever stops us getting a connection (refused, timed out, "not accepting connections",
     # too many clients, a password the server no longer takes) means: unavailable, now.
+    gate = _gates.get(id(pool))
     try:
-        return await pool.acquire(timeout=ACQUIRE_SECONDS)
+        if gate is not None:
+            await gate.enter()
+        try:
+            if gate is not None and pool.get_idle_size():
+                # A turn and an idle connection: handed over at once, so no timeout (none
+                # costs a timer armed and cancelled per acquire).
+                return await pool.acquire()
+            return await pool.acquire(timeout=ACQUIRE_SECONDS)
+        except BaseException:
+            if gate is not None:
+                gate.leave()
+            raise
     except Exception as exc:
         raise _unavailable(exc) from exc
 
@@ -270,14 +327,20 @@ async def _give_back(pool: Any, connection: Any, *, broken: bool) -> None:
                 await asyncio.wait_for(connection.close(), POOL_CLOSE_SECONDS)
             return
         # asyncpg's own timeout, not wait_for: on Python 3.11 wait_for wraps the release in a
-        # Task, one more task per transaction on the hot path.
-        await pool.release(connection, timeout=POOL_CLOSE_SECONDS)
+        # Task, one more task per transaction on the hot path. Outside a transaction the
+        # release sends nothing (the pool's reset is a no-op), so it needs no timeout at all.
+        idle = not broken and not _closed(connection) and not connection.is_in_transaction()
+        await pool.release(connection, timeout=None if idle else POOL_CLOSE_SECONDS)
     except BaseException as exc:  # a release that fails (reset on a dying connection) …
         with suppress(Exception):
             connection.terminate()  # … still frees the pool's slot
         if not isinstance(exc, Exception):
             raise
         log.info("discarded a database connection: %s: %s", type(exc).__name__, exc)
+    finally:
+        gate = _gates.get(id(pool)) if pool is not None else None
+        if gate is not None:
+            gate.leave()
 
 
 class _Transaction(PostgresTransaction):
@@ -386,6 +449,7 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.dialect = settings.database.dialect
+        self.read_pool: Any = None  # PostgreSQL: the read sessions' pool, once started
         if self.dialect == "sqlite":
             # WAL + a busy timeout: readers never block the writer; writers queue instead of
             # failing with "database is locked".
@@ -406,19 +470,34 @@ class Database:
 
     async def start(self) -> None:
         if isinstance(self.engine, PostgresEngine):
-            await self.engine.start_connection_pool(
-                min_size=1,
-                max_size=self.settings.db_pool_size,
-                timeout=CONNECT_SECONDS,
-                command_timeout=COMMAND_SECONDS,
-                reset=_keep_session,
-            )
+            options: dict[str, Any] = {
+                "min_size": 1,
+                "max_size": self.settings.db_pool_size,
+                "timeout": CONNECT_SECONDS,
+                "command_timeout": COMMAND_SECONDS,
+                "reset": _keep_session,
+            }
+            await self.engine.start_connection_pool(**options)
+            import asyncpg
+
+            # The read sessions' own pool (see read_session): a request holds one of these
+            # while it may still wait for the main pool, never the other way round.
+            self.read_pool = await asyncpg.create_pool(**self.engine.config, **options)
+            for pool in (self.engine.pool, self.read_pool):
+                _gates[id(pool)] = _Gate(self.settings.db_pool_size)
 
     async def stop(self) -> None:
-        """Close the pool, waiting up to ``POOL_CLOSE_SECONDS`` for checked-out connections
+        """Close the pools, waiting up to ``POOL_CLOSE_SECONDS`` for checked-out connections
         (the rest are terminated): a stuck task cannot hang exit."""
+        pools = []
         if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
-            pool, self.engine.pool = self.engine.pool, None
+            pools.append(self.engine.pool)
+            self.engine.pool = None
+        if self.read_pool is not None:
+            pools.append(self.read_pool)
+            self.read_pool = None
+        for pool in pools:
+            _gates.pop(id(pool), None)
             try:
                 await asyncio.wait_for(pool.close(), POOL_CLOSE_SECONDS)
             except TimeoutError:  # asyncpg terminated what was still checked out
@@ -492,6 +571,7 @@ def _numbered(sql: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=32_768)  # as the tenant caches
 def _begin_read(tenant_id: UUID) -> str:
     if not isinstance(tenant_id, UUID):
         raise TypeError(f"tenant id must be a UUID, not {type(tenant_id).__name__}")
@@ -505,13 +585,17 @@ async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, A
     Same isolation as :func:`tenant_tx` (on PostgreSQL ``app.tenant_id`` is set in the
     transaction and RLS applies), without the ORM's per-query cost: straight on the pool,
     ``BEGIN READ ONLY; set_config`` (one round trip), ``<sql>``, ``COMMIT``. ``sql`` uses
-    ``{}`` placeholders and must filter on ``tenant_id`` itself (SQLite has no RLS).
+    ``{}`` placeholders and must filter on ``tenant_id`` itself (SQLite has no RLS). Inside a
+    :func:`read_session` the reads of the same tenant share one transaction.
     """
     engine = get_database().engine
     pool = getattr(engine, "pool", None)
     if isinstance(engine, SQLiteEngine) or pool is None or current_tenant.get() is not None:
         async with tenant_tx(tenant_id, write=False):
             return await fetch(sql, *args)
+    session = _session.get()
+    if session is not None and session.takes(tenant_id):
+        return await session.read(tenant_id, sql, args)
     begin = _begin_read(tenant_id)
     conn = await _acquire(pool)
     broken = False
@@ -538,6 +622,99 @@ async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, A
         await _give_back(pool, conn, broken=broken)
     _reachable()
     return [dict(r) for r in rows]
+
+
+class _ReadSession:
+    """The reads of one request: one connection of the read pool, one ``READ ONLY``
+    transaction, opened by the first :func:`tenant_read` and ended by :func:`read_session`."""
+
+    __slots__ = ("busy", "closing", "conn", "pool", "tenant")
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.conn: Any = None
+        self.tenant: UUID | None = None
+        self.busy = False  # a statement is in flight (a sibling resolver reads on its own)
+        self.closing = False  # the request ended while a statement was in flight
+
+    def takes(self, tenant_id: UUID) -> bool:
+        return not self.busy and not self.closing and self.tenant in (None, tenant_id)
+
+    async def read(self, tenant_id: UUID, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        self.busy = True
+        try:
+            if self.conn is None:
+                begin = _begin_read(tenant_id)
+                self.conn = await _acquire(self.pool)
+                await self.conn.execute(begin)
+                self.tenant = tenant_id
+            rows = await self.conn.fetch(_numbered(sql), *args)
+        except BaseException as exc:
+            # A failed statement aborts the transaction: it ends here (the next read opens
+            # another). Cancelled mid-statement, or lost: the connection is terminated.
+            lost = not isinstance(exc, Exception) or _lost(exc, self.conn)
+            await self._end(broken=lost, commit=False)
+            if lost and isinstance(exc, Exception):
+                raise _unavailable(exc) from exc
+            raise
+        finally:
+            self.busy = False
+            if self.closing:
+                await self._end(broken=False, commit=True)
+        _reachable()
+        return [dict(r) for r in rows]
+
+    async def close(self) -> None:
+        if self.busy:  # the statement in flight ends the session when it returns
+            self.closing = True
+            return
+        await self._end(broken=False, commit=True)
+
+    async def _end(self, *, broken: bool, commit: bool) -> None:
+        conn, self.conn, self.tenant = self.conn, None, None
+        if conn is None:
+            return
+        if not broken:
+            try:
+                await conn.execute("COMMIT" if commit else "ROLLBACK")
+            except BaseException as exc:  # lost, or cancelled mid-way: not pooled again
+                broken = True
+                if not isinstance(exc, Exception):
+                    await _give_back(self.pool, conn, broken=True)
+                    raise
+        await _give_back(self.pool, conn, broken=broken)
+
+
+_session: contextvars.ContextVar[_ReadSession | None] = contextvars.ContextVar(
+    "mendian_read_session", default=None
+)
+
+
+@asynccontextmanager
+async def read_session() -> AsyncIterator[None]:
+    """Within the block (and the tasks it starts), the :func:`tenant_read` statements of one
+    tenant share one connection and one ``READ ONLY`` transaction, ended when the block ends:
+    a look-up that reads twice (the till's customer, then its loyalty) takes one connection and
+    four round trips instead of two and six. Isolation is unchanged: the transaction is set to
+    the tenant of its first read, and a read for any other tenant, or one made while the
+    session's statement is in flight, runs on its own as outside a session.
+
+    The session's connections come from a pool of their own (``Database.read_pool``): a
+    request holds one while it may wait for the main pool (a ``tenant_tx`` of another
+    resolver), and nothing that holds a main-pool connection waits for the read pool (inside a
+    ``tenant_tx`` reads use that transaction), so holding cannot deadlock either pool."""
+    db = _database
+    pool = db.read_pool if db is not None else None
+    if pool is None or _session.get() is not None:
+        yield
+        return
+    session = _ReadSession(pool)
+    token = _session.set(session)
+    try:
+        yield
+    finally:
+        _session.reset(token)
+        await session.close()
 
 
 def after_commit(callback: Callable[[], None]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -333,7 +332,7 @@ async def resolve_api_key(key: str) -> tuple[TenantInfo, Actor]:
         tenant = await get_tenant(hit[0], cached=True)
         if tenant.status != "active":
             raise refused
-        return tenant, dataclasses.replace(hit[1], request_id=uuid4().hex)
+        return tenant, hit[1]  # the caller sets its own request id on the actor
     slug = key[len(KEY_PREFIX) :].split("_", 1)[0]
     generation = _generation[0]
     try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import logging
-import uuid
+import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from api.graphql.ratelimit import RateLimited
 from api.graphql.schema import SchemaRegistry
 from core.config import get_settings
 from core.context import Actor, TenantInfo
+from core.db import read_session
 from core.errors import DatabaseUnavailable, Forbidden, MendianError, ValidationFailed
 from core.graphql import RequestContext
 from core.plugins import PluginRuntime
@@ -47,6 +50,24 @@ class GraphQLBody(msgspec.Struct):
     operationName: str | None = None
     extensions: dict[str, Any] | None = None
 
+
+class _RequestIds:
+    """Request ids: this process's random prefix and a counter (32 hex digits, as a uuid4's
+    hex; unique without a system call per request). A forked child draws its own prefix."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter):016x}"
+
+
+_new_request_id = _RequestIds()
 
 MAX_BODY = 1_048_576  # as the app's request_max_body_size
 Reply = tuple[int, bytes, dict[str, str]]
@@ -129,7 +150,7 @@ async def _read_body(receive: Receive) -> bytes | None:
 async def _execute(scope: Scope, receive: Receive) -> Reply:
     """One ``POST /graphql``: media type, body, caller, rate limit, schema, execution."""
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    request_id = headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+    request_id = headers.get("x-request-id", "")[:64] or _new_request_id()
     if headers.get("content-type", "").split(";")[0].strip().lower() != JSON:
         return _refusal(
             "unsupported_media_type", "send the operation as application/json", 415, request_id
@@ -264,21 +285,26 @@ def _graphiql() -> Reply:
 async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     """``POST /graphql`` executes an operation; ``GET /graphql`` serves GraphiQL. A plain ASGI
     route: the endpoint parses and answers everything itself, so litestar's per-request
-    machinery (signature model, response objects) stays out of the hot path."""
-    method = scope.get("method", "")
+    machinery (signature model, response objects) stays out of the hot path. An operation's
+    reads share one read-only transaction (:func:`core.db.read_session`), ended once the
+    answer is sent: the ``COMMIT`` of a transaction that wrote nothing decides nothing the
+    client waits for."""
+    method = str(scope.get("method", ""))
     if method == "POST":
-        status, body, headers = await _execute(scope, receive)
-    elif method in ("GET", "HEAD"):
-        status, body, headers = _graphiql()
-    else:
-        status, body, headers = (
-            405,
-            b"method not allowed",
-            {
-                "content-type": "text/plain",
-                "allow": "GET, POST",
-            },
-        )
+        async with read_session():
+            status, body, headers = await _execute(scope, receive)
+            await _answer(send, method, status, body, headers)
+        return
+    if method in ("GET", "HEAD"):
+        await _answer(send, method, *_graphiql())
+        return
+    headers = {"content-type": "text/plain", "allow": "GET, POST"}
+    await _answer(send, method, 405, b"method not allowed", headers)
+
+
+async def _answer(
+    send: Send, method: str, status: int, body: bytes, headers: dict[str, str]
+) -> None:
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
         "status": status,

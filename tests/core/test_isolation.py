@@ -179,6 +179,15 @@ async def test_a_released_connection_carries_no_tenant_nor_transaction(
     slow.cancel()
     with pytest.raises(asyncio.CancelledError):
         await slow
+    assert await _leftovers(pool, mine.id) == []
+    # and the next read of another tenant is scoped to it alone
+    rows = await tenant_read(other_tenant.id, "SELECT id FROM customer")
+    assert mine.id not in {r["id"] for r in rows}
+
+
+async def _leftovers(pool, customer_id) -> list:
+    """What the pool's idle connections still hold: an open transaction fails; a tenant set on
+    one shows as the customer's row found by a query that forgets the tenant (RLS)."""
     seen = []
     connections = [await pool.acquire() for _ in range(pool.get_size())]
     try:
@@ -186,15 +195,100 @@ async def test_a_released_connection_carries_no_tenant_nor_transaction(
             assert not conn.is_in_transaction()
             setting = await conn.fetchval("SELECT current_setting('app.tenant_id', true)")
             assert setting in (None, "")
-            # so with RLS, a query that forgets the tenant sees nobody's rows
-            seen += await conn.fetch("SELECT id FROM customer WHERE id = $1", mine.id)
+            seen += await conn.fetch("SELECT id FROM customer WHERE id = $1", customer_id)
     finally:
         for conn in connections:
             await pool.release(conn)
-    assert seen == []
-    # and the next read of another tenant is scoped to it alone
-    rows = await tenant_read(other_tenant.id, "SELECT id FROM customer")
-    assert mine.id not in {r["id"] for r in rows}
+    return seen
+
+
+SNAPSHOT = "SELECT pg_backend_pid() AS pid, now() AS began, COUNT(*) AS n FROM customer"
+
+
+async def test_a_read_session_shares_one_transaction_per_tenant(
+    pg_only, tenant, other_tenant, owner
+):
+    """Inside read_session the reads of one tenant share a connection and a transaction (now()
+    is the transaction's start); another tenant's read runs on its own, scoped to it; each
+    sees only its tenant's rows, even with SQL that forgets the filter."""
+    from core.db import read_session, tenant_read
+
+    await create_customer(tenant, owner, {"name": "mine"})
+    for i in range(2):
+        await create_customer(other_tenant, owner, {"name": f"theirs {i}"})
+    async with read_session():
+        first = (await tenant_read(tenant.id, SNAPSHOT))[0]
+        await asyncio.sleep(0.01)
+        second = (await tenant_read(tenant.id, SNAPSHOT))[0]
+        theirs = (await tenant_read(other_tenant.id, SNAPSHOT))[0]
+        again = (await tenant_read(tenant.id, SNAPSHOT))[0]
+    assert (first["pid"], first["began"]) == (second["pid"], second["began"])
+    assert (again["pid"], again["began"]) == (first["pid"], first["began"])
+    assert (first["n"], second["n"], theirs["n"], again["n"]) == (1, 1, 2, 1)
+    assert (theirs["pid"], theirs["began"]) != (first["pid"], first["began"])
+    async with read_session():  # a new session: a new transaction
+        later = (await tenant_read(tenant.id, SNAPSHOT))[0]
+    assert later["began"] > first["began"]
+
+
+async def test_sibling_reads_in_a_session_run_side_by_side(pg_only, tenant, owner):
+    """Two reads at once in one session: one on the session's connection, the other on its
+    own (not queued behind it), both scoped."""
+    from core.db import read_session, tenant_read
+
+    await create_customer(tenant, owner, {"name": "mine"})
+    slow = "SELECT pg_backend_pid() AS pid, pg_sleep(0.3)::text AS s, COUNT(*) AS n FROM customer"
+    async with read_session():
+        started = asyncio.get_running_loop().time()
+        a, b = await asyncio.gather(tenant_read(tenant.id, slow), tenant_read(tenant.id, slow))
+        took = asyncio.get_running_loop().time() - started
+    assert a[0]["pid"] != b[0]["pid"] and a[0]["n"] == b[0]["n"] == 1
+    assert took < 0.55  # side by side, not one after the other (0.6 s)
+
+
+async def test_a_session_ended_any_way_leaves_its_connection_clean(pg_only, tenant, owner):
+    """A session that ended normally, after a failed statement (the next read opens a new
+    transaction), and with its statement cancelled: the read pool's connections carry no
+    tenant and no transaction."""
+    from core.db import read_session, tenant_read
+
+    mine = await create_customer(tenant, owner, {"name": "mine"})
+    async with read_session():
+        await tenant_read(tenant.id, SNAPSHOT)
+    async with read_session():
+        with pytest.raises(Exception, match="division by zero"):
+            await tenant_read(tenant.id, "SELECT 1 / 0 FROM customer")
+        assert (await tenant_read(tenant.id, SNAPSHOT))[0]["n"] == 1  # a new transaction
+    async with read_session():
+        await tenant_read(tenant.id, SNAPSHOT)
+        slow = asyncio.create_task(tenant_read(tenant.id, "SELECT pg_sleep(5) FROM customer"))
+        await asyncio.sleep(0.2)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+    assert await _leftovers(pg_only.read_pool, mine.id) == []
+    assert await _leftovers(pg_only.engine.pool, mine.id) == []
+
+
+async def test_sessions_holding_connections_do_not_deadlock_the_pools(pg_only, tenant, owner):
+    """Three times as many requests as either pool has connections, each holding its session's
+    connection while it waits for the main pool (a tenant_tx) and then reads again: all finish,
+    none waits out the pool's acquire timeout (5 s)."""
+    from core.db import read_session, tenant_read
+
+    await create_customer(tenant, owner, {"name": "mine"})
+    requests = 3 * pg_only.settings.db_pool_size
+
+    async def request() -> int:
+        async with read_session():
+            await tenant_read(tenant.id, SNAPSHOT)
+            async with tenant_tx(tenant.id, write=False):
+                await fetch("SELECT pg_sleep(0.02)")
+            return int((await tenant_read(tenant.id, SNAPSHOT))[0]["n"])
+
+    started = asyncio.get_running_loop().time()
+    assert await asyncio.gather(*(request() for _ in range(requests))) == [1] * requests
+    assert asyncio.get_running_loop().time() - started < 4
 
 
 async def test_tenant_read_refuses_a_tenant_id_that_is_not_a_uuid(pg_only, tenant):
