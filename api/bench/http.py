@@ -167,6 +167,12 @@ def _wait(url: str, key: str, phone: str, query: str = QUERY) -> dict[str, objec
         time.sleep(0.3)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far, from ``/proc``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _profiled(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes] | None:
     """py-spy sampling the server for ``seconds`` (collapsed stacks), if py-spy is installed."""
     spy = shutil.which("py-spy")
@@ -229,6 +235,7 @@ def bench_api(
         "MENDIAN_RATE_LIMIT_TENANT": "100000000/minute",
     }
     results: dict[tuple[str, str], WrkResult] = {}
+    cpu: dict[tuple[str, str], float] = {}  # server CPU µs per request
     profiles: dict[str, list[str]] = {}
     variants = {
         "customerByPhone": QUERY,
@@ -254,7 +261,9 @@ def bench_api(
                     collapsed = Path(tmp) / f"{port}-{len(query)}.txt"
                     if profile and target.startswith("api.app"):
                         spy = _profiled(server.pid, seconds, collapsed)
-                    results[(variant, name)] = _wrk(url, script, seconds, connections)
+                    used = _cpu_seconds(server.pid)
+                    results[(variant, name)] = r = _wrk(url, script, seconds, connections)
+                    cpu[(variant, name)] = (_cpu_seconds(server.pid) - used) * 1e6 / r.requests
                     if spy is not None:
                         spy.wait(30)
                         if collapsed.exists():
@@ -272,11 +281,16 @@ def bench_api(
             r = results[(variant, name)]
             report(
                 f"    {name:30s} {r.rps:8.0f} req/s   p50 {r.p50_ms:6.2f} ms   "
-                f"p99 {r.p99_ms:6.2f} ms   errors {r.errors}"
+                f"p99 {r.p99_ms:6.2f} ms   errors {r.errors}   "
+                f"server CPU {cpu[(variant, name)]:5.0f} µs/request"
             )
         ours = results[(variant, "mendian GraphQL")]
         base = results[(variant, "litestar + asyncpg baseline")]
         report(f"    ratio: {ours.rps / base.rps:.0%} of the baseline's throughput (bar 80 %)")
+        cpu_ratio = (
+            cpu[(variant, "litestar + asyncpg baseline")] / cpu[(variant, "mendian GraphQL")]
+        )
+        report(f"    server CPU per request: the baseline's is {cpu_ratio:.0%} of Mendian's")
         if variant in profiles:
             report("    py-spy, Mendian's server, self time (top 12):")
             for line in profiles[variant]:
