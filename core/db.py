@@ -22,7 +22,7 @@ import contextvars
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from functools import lru_cache
 from string import Formatter
@@ -328,7 +328,8 @@ async def _give_back(pool: Any, connection: Any, *, broken: bool) -> None:
             return
         # asyncpg's own timeout, not wait_for: on Python 3.11 wait_for wraps the release in a
         # Task, one more task per transaction on the hot path. Outside a transaction the
-        # release sends nothing (the pool's reset is a no-op), so it needs no timeout at all.
+        # release sends nothing (the pool's reset is a no-op): no timeout of its own (asyncpg
+        # then uses the acquire's, none on the fast path), so no timer is armed.
         idle = not broken and not _closed(connection) and not connection.is_in_transaction()
         await pool.release(connection, timeout=None if idle else POOL_CLOSE_SECONDS)
     except BaseException as exc:  # a release that fails (reset on a dying connection) …
@@ -478,13 +479,13 @@ class Database:
                 "reset": _keep_session,
             }
             await self.engine.start_connection_pool(**options)
+            _gates[id(self.engine.pool)] = _Gate(self.settings.db_pool_size)
             import asyncpg
 
             # The read sessions' own pool (see read_session): a request holds one of these
             # while it may still wait for the main pool, never the other way round.
             self.read_pool = await asyncpg.create_pool(**self.engine.config, **options)
-            for pool in (self.engine.pool, self.read_pool):
-                _gates[id(pool)] = _Gate(self.settings.db_pool_size)
+            _gates[id(self.read_pool)] = _Gate(self.settings.db_pool_size)
 
     async def stop(self) -> None:
         """Close the pools, waiting up to ``POOL_CLOSE_SECONDS`` for checked-out connections
@@ -536,6 +537,11 @@ async def tenant_tx(tenant_id: UUID, *, write: bool = True) -> AsyncIterator[Non
         yield
         return
     engine = db.engine
+    session = _session.get()
+    if write and session is not None and not session.closing:
+        # Reads before a write are not held open across it (nor its locks, nor its hooks):
+        # the request's later reads run on their own.
+        await session.close()
     token = current_tenant.set(tenant_id)
     callbacks: list[Callable[[], None]] = []
     after = _after_commit.set(callbacks)
@@ -576,7 +582,10 @@ def _begin_read(tenant_id: UUID) -> str:
     if not isinstance(tenant_id, UUID):
         raise TypeError(f"tenant id must be a UUID, not {type(tenant_id).__name__}")
     text = str(UUID(int=tenant_id.int))  # a plain UUID's text, whatever subclass came in
-    return f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', '{text}', true)"
+    return (  # READ COMMITTED whatever the server's default: each read sees what committed
+        "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY; "
+        f"SELECT set_config('app.tenant_id', '{text}', true)"
+    )
 
 
 async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -665,8 +674,10 @@ class _ReadSession:
         return [dict(r) for r in rows]
 
     async def close(self) -> None:
+        """End the session; a read after this (a task the request started that outlived it,
+        a write that followed) runs on its own."""
+        self.closing = True
         if self.busy:  # the statement in flight ends the session when it returns
-            self.closing = True
             return
         await self._end(broken=False, commit=True)
 
@@ -690,8 +701,12 @@ _session: contextvars.ContextVar[_ReadSession | None] = contextvars.ContextVar(
 )
 
 
+async def _nothing() -> None:
+    return None
+
+
 @asynccontextmanager
-async def read_session() -> AsyncIterator[None]:
+async def read_session() -> AsyncIterator[Callable[[], Awaitable[None]]]:
     """Within the block (and the tasks it starts), the :func:`tenant_read` statements of one
     tenant share one connection and one ``READ ONLY`` transaction, ended when the block ends:
     a look-up that reads twice (the till's customer, then its loyalty) takes one connection and
@@ -702,16 +717,18 @@ async def read_session() -> AsyncIterator[None]:
     The session's connections come from a pool of their own (``Database.read_pool``): a
     request holds one while it may wait for the main pool (a ``tenant_tx`` of another
     resolver), and nothing that holds a main-pool connection waits for the read pool (inside a
-    ``tenant_tx`` reads use that transaction), so holding cannot deadlock either pool."""
+    ``tenant_tx`` reads use that transaction), so holding cannot deadlock either pool. A write
+    transaction (``tenant_tx``) ends the session first: reads are not held open across a write.
+    The block gets a coroutine function that ends the session early."""
     db = _database
     pool = db.read_pool if db is not None else None
     if pool is None or _session.get() is not None:
-        yield
+        yield _nothing
         return
     session = _ReadSession(pool)
     token = _session.set(session)
     try:
-        yield
+        yield session.close
     finally:
         _session.reset(token)
         await session.close()

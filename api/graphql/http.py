@@ -69,6 +69,9 @@ class _RequestIds:
 
 _new_request_id = _RequestIds()
 
+# An answer this large may wait for the client to take it (past the transport's buffer): the
+# request's read transaction ends before it is sent.
+HELD_WHILE_SENDING = 65_536
 MAX_BODY = 1_048_576  # as the app's request_max_body_size
 Reply = tuple[int, bytes, dict[str, str]]
 
@@ -291,8 +294,10 @@ async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     client waits for."""
     method = str(scope.get("method", ""))
     if method == "POST":
-        async with read_session():
+        async with read_session() as end_reads:
             status, body, headers = await _execute(scope, receive)
+            if len(body) > HELD_WHILE_SENDING:  # a slow client could hold the transaction
+                await end_reads()
             await _answer(send, method, status, body, headers)
         return
     if method in ("GET", "HEAD"):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, Awaitable, Callable
+from contextlib import suppress
 from typing import Any, TypeGuard
 
 from graphql import (
@@ -167,8 +168,9 @@ class _List(_Completion):
     ) -> Any:
         completed: list[Any] = []
         pending: list[int] = []
+        iterator = iter(items)
         try:
-            for index, item in enumerate(items):
+            for index, item in enumerate(iterator):
                 item_path = path.add_key(index, None)
                 if is_awaitable(item):
                     completed.append(self._awaited_item(run, field, info, item_path, item))
@@ -185,8 +187,13 @@ class _List(_Completion):
                         pending.append(index)
                 completed.append(value)
         except Exception:
-            if pending:  # settled in the background, as graphql-core does
-                run.plan.background(completed[i] for i in pending)
+            # what was started, and what the iterator still holds, is settled in the
+            # background, as graphql-core does
+            awaitables = [completed[i] for i in pending]
+            with suppress(Exception):
+                awaitables.extend(item for item in iterator if is_awaitable(item))
+            if awaitables:
+                run.plan.background(awaitables)
             raise
         if not pending:
             return completed
@@ -282,21 +289,21 @@ class _Field:
 class _Run:
     """The state of one execution of a plan."""
 
-    __slots__ = ("context", "errors", "helpers", "plan", "tracked", "variables")
+    __slots__ = ("context", "errors", "helpers", "plan", "variables")
 
     def __init__(self, plan: Plan, context: Any, variables: Any) -> None:
         self.plan = plan
         self.context = context
         self.variables = variables
         self.errors = CollectedErrors()
-        self.tracked: list[Awaitable[Any]] = []
         self.helpers = GraphQLResolveInfoHelpers(gather=self._gather, track=self._track)
 
     async def _gather(self, values: Any) -> list[Any]:
         return await gather_with_cancel(*values)
 
     def _track(self, values: Any) -> None:
-        self.tracked.extend(v for v in values if is_awaitable(v))
+        # graphql-core settles tracked work in the background; its errors are not the answer's
+        self.plan.background(v for v in values if is_awaitable(v))
 
     def field_error(
         self, raw: Exception, type_: GraphQLOutputType, field: _Field, path: Path
@@ -427,8 +434,6 @@ class Plan:
         except GraphQLError as error:
             run.errors.add(error, None)
             data = None
-        if run.tracked:
-            await gather_with_cancel(*run.tracked)
         return ExecutionResult(data, run.errors.errors or None)
 
 

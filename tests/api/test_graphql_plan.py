@@ -95,6 +95,14 @@ class Query:
         return Box()  # type: ignore[return-value]  # not an Item: is_type_of refuses it
 
     @strawberry.field
+    def tracked(self, info: strawberry.Info) -> str:
+        async def later() -> None:
+            raise ValueError("side work failed")
+
+        info._raw_info.async_helpers.track([later()])  # settled aside; not the answer's error
+        return "ok"
+
+    @strawberry.field
     def boom(self) -> str:
         raise GraphQLError("the root is gone")
 
@@ -114,6 +122,7 @@ QUERIES = [
     ("{ box { lazy notAList } }", None),
     ('{ wrong { n } greeting(name: "a") }', None),
     ('{ boom greeting(name: "b") }', None),
+    ("{ tracked }", None),
     ('{ a: greeting(name: "x") b: greeting(name: "y", times: 2) __typename }', None),
     (
         'query Q($by: Int) { box { ...F items(count: 2) { t: twice(by: $by, suffix: "!") } } }'

@@ -270,6 +270,41 @@ async def test_a_session_ended_any_way_leaves_its_connection_clean(pg_only, tena
     assert await _leftovers(pg_only.engine.pool, mine.id) == []
 
 
+async def test_a_read_after_the_session_ended_holds_nothing(pg_only, tenant, owner):
+    """A task the request started that reads after the request ended (graphql-core settles
+    some in the background), and a request that writes: neither leaves a read-pool connection
+    or a gate turn held, and the write does not run with the reads' transaction open."""
+    from core.db import _gates, read_session, tenant_read
+
+    mine = await create_customer(tenant, owner, {"name": "mine"})
+    gate = _gates[id(pg_only.read_pool)]
+    free = gate.free
+    late: asyncio.Task | None = None
+
+    async def read_later() -> list:
+        await asyncio.sleep(0.05)
+        return await tenant_read(tenant.id, SNAPSHOT)
+
+    async with read_session():
+        await tenant_read(tenant.id, SNAPSHOT)
+        late = asyncio.create_task(read_later())
+    assert (await late)[0]["n"] == 1
+    assert gate.free == free
+    async with read_session():
+        before = (await tenant_read(tenant.id, SNAPSHOT))[0]
+        async with tenant_tx(tenant.id):
+            held = await fetch(
+                "SELECT COUNT(*) AS n FROM pg_stat_activity "
+                "WHERE state = 'idle in transaction' AND pid = {}",
+                before["pid"],
+            )
+        after = (await tenant_read(tenant.id, SNAPSHOT))[0]
+    assert held[0]["n"] == 0  # the session ended when the write began
+    assert after["began"] > before["began"]
+    assert gate.free == free
+    assert await _leftovers(pg_only.read_pool, mine.id) == []
+
+
 async def test_sessions_holding_connections_do_not_deadlock_the_pools(pg_only, tenant, owner):
     """Three times as many requests as either pool has connections, each holding its session's
     connection while it waits for the main pool (a tenant_tx) and then reads again: all finish,
