@@ -229,7 +229,13 @@ class ModuleSchema(strawberry.Schema):
                 plan = compile_plan(self._schema, document, operation_name)
                 self._prepared[key] = (document, CostOf(document, operation_name), plan)
                 if plan is not None and plan_check.enabled:
-                    await plan_check.compare(query, result, plan.run(_fresh(context), variables))
+                    compiled = plan
+                    await plan_check.compare(
+                        query,
+                        result,
+                        compiled.run(_fresh(context), variables),
+                        lambda: self._both(compiled, document, variables, context, operation_name),
+                    )
             return result
         document, cost_of, plan = prepared
         cost = cost_of(variables, context.cost_limit)
@@ -242,13 +248,29 @@ class ModuleSchema(strawberry.Schema):
             done = await plan.run(context, variables)
             if plan_check.enabled:
                 await plan_check.compare(
-                    query, done, self._generic(document, variables, _fresh(context), operation_name)
+                    query,
+                    done,
+                    self._generic(document, variables, _fresh(context), operation_name),
+                    lambda: self._both(plan, document, variables, context, operation_name),
                 )
         else:
             done = await self._generic(document, variables, context, operation_name)
         if done.errors:
             self.process_errors(done.errors, SimpleNamespace(context=context))
         return ExecutionResult(data=done.data, errors=done.errors, extensions=extensions)
+
+    async def _both(
+        self,
+        plan: Plan,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        context: RequestContext,
+        operation_name: str | None,
+    ) -> tuple[Any, Any]:
+        """The plan's answer and graphql-core's, one right after the other (the check's
+        second look, for answers that depend on the clock)."""
+        planned = await plan.run(_fresh(context), variables)
+        return planned, await self._generic(document, variables, _fresh(context), operation_name)
 
     async def _generic(
         self,

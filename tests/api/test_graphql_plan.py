@@ -221,18 +221,27 @@ def test_what_only_the_generic_executor_runs(query: str) -> None:
 
 
 async def test_the_check_reports_a_difference() -> None:
-    """The plan check itself can fail: a wrong answer is recorded, a right one is not."""
+    """The plan check itself can fail: a difference seen twice is recorded; one that does not
+    come back when both paths answer again right away (the clock moved) is not."""
     plan_check.mismatches.clear()
     right = ExecutionResult({"a": 1}, None)
 
-    async def same() -> ExecutionResult:
-        return ExecutionResult({"a": 1}, None)
+    def result(value: int) -> Any:
+        async def answer() -> ExecutionResult:
+            return ExecutionResult({"a": value}, None)
 
-    async def other() -> ExecutionResult:
-        return ExecutionResult({"a": 2}, None)
+        return answer()
 
-    await plan_check.compare("{ a }", right, same())
+    async def agree() -> tuple[ExecutionResult, ExecutionResult]:
+        return await result(3), await result(3)
+
+    async def differ() -> tuple[ExecutionResult, ExecutionResult]:
+        return await result(1), await result(2)
+
+    await plan_check.compare("{ a }", right, result(1), differ)
     assert plan_check.mismatches == []
-    await plan_check.compare("{ a }", right, other())
+    await plan_check.compare("{ a }", right, result(2), agree)  # straddled a second: fine
+    assert plan_check.mismatches == []
+    await plan_check.compare("{ a }", right, result(2), differ)
     assert len(plan_check.mismatches) == 1 and "{ a }" in plan_check.mismatches[0]
     plan_check.mismatches.clear()
