@@ -605,37 +605,22 @@ async def tenant_read(tenant_id: UUID, sql: str, *args: Any) -> list[dict[str, A
     session = _session.get()
     if session is not None and session.takes(tenant_id):
         return await session.read(tenant_id, sql, args)
-    begin = _begin_read(tenant_id)
-    conn = await _acquire(pool)
-    broken = False
+    # Outside a session (or beside it): a session of this one read, on the main pool. BEGIN
+    # and the tenant go in one round trip (a simple query of two statements; the id is a UUID,
+    # so its text is safe to inline), then the read, then COMMIT: three, where asyncpg's
+    # transaction() with a separate set_config takes four.
+    alone = _ReadSession(pool)
     try:
-        # BEGIN and the tenant in one round trip (a simple query of two statements; the id is a
-        # UUID, so its text is safe to inline), the read, COMMIT: three, where asyncpg's
-        # transaction() with a separate set_config takes four.
-        await conn.execute(begin)
-        try:
-            rows = await conn.fetch(_numbered(sql), *args)
-        except Exception:  # the statement failed: end the transaction, report the failure
-            with suppress(Exception):  # (a lost connection is found by _lost below)
-                await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
-    except BaseException as exc:
-        # Cancelled (or a timeout) mid-statement: the connection's state is unknown, so it is
-        # terminated rather than pooled; the cancellation itself goes on up.
-        broken = not isinstance(exc, Exception) or _lost(exc, conn)
-        if broken and isinstance(exc, Exception):
-            raise _unavailable(exc) from exc  # a read: nothing to replay
-        raise
+        return await alone.read(tenant_id, sql, args)
     finally:
-        await _give_back(pool, conn, broken=broken)
-    _reachable()
-    return [dict(r) for r in rows]
+        await alone.close()
 
 
 class _ReadSession:
-    """The reads of one request: one connection of the read pool, one ``READ ONLY``
-    transaction, opened by the first :func:`tenant_read` and ended by :func:`read_session`."""
+    """Reads of one tenant on one connection in one ``READ ONLY`` transaction: a request's
+    (the read pool, opened by its first :func:`tenant_read`, ended by :func:`read_session`), or
+    a single read's. A failed statement ends the transaction (the error is the read's); a
+    cancelled or lost one terminates the connection (lost: :class:`DatabaseUnavailable`)."""
 
     __slots__ = ("busy", "closing", "conn", "pool", "tenant")
 
